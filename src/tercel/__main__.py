@@ -1,0 +1,3 @@
+from tercel.app.cli import main
+
+raise SystemExit(main())

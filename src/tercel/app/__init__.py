@@ -1,0 +1,1 @@
+"""Layer 7 — configuration, command line, daemon lifecycle, reload, web server."""

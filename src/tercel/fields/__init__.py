@@ -1,0 +1,1 @@
+"""Layer 4 — field classes (evt.*, proc.*, fd.*, user.*, ...): declarations and value extraction."""
