@@ -1,0 +1,245 @@
+"""The loaded, enabled rules and their event-type index: what runs for every event.
+
+``process(evt)`` costs one dict lookup (on the event's type code) when no rule wants the event.
+Only exit events and non-syscall events (meta, tracepoint, plugin) reach rules: enter events
+never do, as in Falco 0.44 where the converter merges them into their exits.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tercel.engine.alert import Alert
+from tercel.engine.priority import Priority
+from tercel.engine.rules.compiler import CompiledRule, CompileOutput
+
+_MISS = object()
+_BY_NAME = object()  # the type code's name varies per event (generic syscall events)
+EC_SYSCALL = 1 << 10  # libs' event category flag
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """One ``rules:`` entry of falco.yaml: enable or disable by rule name (``*`` wildcard) or tag."""
+
+    enable: bool
+    rule: str | None = None
+    tag: str | None = None
+
+    @staticmethod
+    def parse(entry: dict[str, Any]) -> Selector:
+        """From ``{"enable": {"rule": "x"}}`` / ``{"disable": {"tag": "y"}}``; ValueError when malformed."""
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise ValueError("a rules selector is a map with one key, 'enable' or 'disable'")
+        (op, what), = entry.items()
+        if op not in ("enable", "disable") or not isinstance(what, dict):
+            raise ValueError(f"unknown rules selector {op!r} (expected 'enable' or 'disable' with a map)")
+        rule, tag = what.get("rule"), what.get("tag")
+        if (rule is None) == (tag is None) or not set(what) <= {"rule", "tag"}:
+            raise ValueError("a rules selector names exactly one of 'rule' or 'tag'")
+        return Selector(op == "enable", None if rule is None else str(rule), None if tag is None else str(tag))
+
+
+def _is_syscall_enter(evt: Any) -> bool:
+    if evt.is_exit:
+        return False
+    info = getattr(evt, "info", None)
+    flag = getattr(info, "is_syscall", None)
+    if flag is not None:
+        return bool(flag)
+    cat = getattr(info, "category", None)
+    if cat is None:
+        return True  # nothing tells us otherwise: treat an enter event as a syscall enter
+    if isinstance(cat, str):
+        return "SYSCALL" in cat.upper()
+    try:
+        return bool(int(cat) & EC_SYSCALL)
+    except (TypeError, ValueError):
+        return "SYSCALL" in str(cat).upper()
+
+
+class Ruleset:
+    """Compiled rules in definition order, an event-type index over the enabled ones, matching."""
+
+    def __init__(self, rules: Sequence[CompiledRule] = (), *, compiled: CompileOutput | None = None,
+                 min_priority: Priority = Priority.DEBUG, rule_matching: str = "first",
+                 hostname: str | None = None, source: str = "syscall",
+                 required_engine_version: str | None = None,
+                 required_plugin_versions: Sequence[Sequence[tuple[str, str]]] = ()) -> None:
+        if rule_matching not in ("first", "all"):
+            raise ValueError(f"rule_matching must be 'first' or 'all', not {rule_matching!r}")
+        self.min_priority = Priority(min_priority)
+        # Rules less severe than the threshold are not loaded at all (Falco's `priority`).
+        self.rules: list[CompiledRule] = [r for r in rules if r.priority <= self.min_priority]
+        self.compiled = compiled
+        self.rule_matching = rule_matching
+        self.hostname = socket.gethostname() if hostname is None else hostname
+        self.source = source
+        self.required_engine_version = required_engine_version
+        self.required_plugin_versions = [list(a) for a in required_plugin_versions]
+        self._enabled = {r.name: r.enabled for r in self.rules}
+        self._by_name: dict[str, CompiledRule] = {r.name: r for r in self.rules}
+        self.errors = 0  # predicate failures (a bug in an extractor must not stop the engine)
+        self._reindex()
+
+    # -- selection ----------------------------------------------------------------------------------------
+
+    def is_enabled(self, name: str) -> bool:
+        return self._enabled.get(name, False)
+
+    def enabled_rules(self) -> list[CompiledRule]:
+        return [r for r in self.rules if self._enabled[r.name]]
+
+    def get(self, name: str) -> CompiledRule | None:
+        return self._by_name.get(name)
+
+    def enable(self, pattern: str, enabled: bool = True) -> int:
+        """Enable/disable rules by name; ``*`` is a wildcard. Returns how many rules matched."""
+        rx = re.compile(".*".join(re.escape(p) for p in pattern.split("*")), re.S) if "*" in pattern else None
+        n = 0
+        for r in self.rules:
+            if (rx.fullmatch(r.name) if rx else r.name == pattern):
+                self._enabled[r.name] = enabled
+                n += 1
+        self._reindex()
+        return n
+
+    def enable_tags(self, tags: Iterable[str], enabled: bool = True) -> int:
+        wanted = set(tags)
+        n = 0
+        for r in self.rules:
+            if wanted & set(r.tags):
+                self._enabled[r.name] = enabled
+                n += 1
+        self._reindex()
+        return n
+
+    def apply_selectors(self, selectors: Iterable[Selector | dict[str, Any]]) -> None:
+        """falco.yaml ``rules:`` selectors, in order; they win over the files' ``enabled:``."""
+        for sel in selectors:
+            s = sel if isinstance(sel, Selector) else Selector.parse(sel)
+            if s.rule is not None:
+                self.enable(s.rule, s.enable)
+            if s.tag is not None:
+                self.enable_tags([s.tag], s.enable)
+
+    def disable_substring(self, text: str) -> int:
+        """Legacy ``-D``: disable every rule whose name contains ``text``."""
+        n = 0
+        for r in self.rules:
+            if text in r.name:
+                self._enabled[r.name] = False
+                n += 1
+        self._reindex()
+        return n
+
+    def disable_tags(self, tags: Iterable[str]) -> int:
+        """Legacy ``-T``: disable rules having any of these tags."""
+        return self.enable_tags(tags, False)
+
+    def only_tags(self, tags: Iterable[str]) -> int:
+        """Legacy ``-t``: run only rules having one of these tags."""
+        wanted = set(tags)
+        n = 0
+        for r in self.rules:
+            keep = bool(wanted & set(r.tags))
+            self._enabled[r.name] = keep and self._enabled[r.name]
+            n += keep
+        self._reindex()
+        return n
+
+    # -- the index ----------------------------------------------------------------------------------------
+
+    def _reindex(self) -> None:
+        names: dict[str, list[CompiledRule]] = {}
+        everywhere: list[CompiledRule] = []
+        for r in self.rules:
+            if not self._enabled[r.name] or r.source != self.source:
+                continue
+            if r.evttypes is None:
+                everywhere.append(r)
+            else:
+                for t in r.evttypes:
+                    names.setdefault(t, [])
+        for r in self.rules:  # definition order inside every bucket
+            if not self._enabled[r.name] or r.source != self.source:
+                continue
+            targets = names.keys() if r.evttypes is None else r.evttypes
+            for t in targets:
+                names[t].append(r)
+        self._everywhere = tuple((r.fn, r) for r in everywhere)
+        self._names = {t: tuple((r.fn, r) for r in rs) for t, rs in names.items()}
+        self._by_type: dict[Any, Any] = {}
+
+    def _bucket(self, evt: Any) -> tuple[tuple[Any, CompiledRule], ...]:
+        """Slow path, once per event type code: which rules an event of this type reaches."""
+        if _is_syscall_enter(evt):
+            self._by_type[evt.type] = ()
+            return ()
+        info = getattr(evt, "info", None)
+        name = evt.name
+        if info is not None and getattr(info, "name", name) != name:
+            self._by_type[evt.type] = _BY_NAME
+        else:
+            self._by_type[evt.type] = self._names.get(name, self._everywhere)
+        return self._names.get(name, self._everywhere)
+
+    def process(self, evt: Any) -> list[Alert]:
+        bucket = self._by_type.get(evt.type, _MISS)
+        if not bucket:
+            return []
+        if bucket is _MISS:
+            bucket = self._bucket(evt)
+            if not bucket:
+                return []
+        elif bucket is _BY_NAME:
+            bucket = self._names.get(evt.name, self._everywhere)
+        alerts: list[Alert] = []
+        for fn, rule in bucket:
+            try:
+                hit = fn(evt)
+            except Exception:  # a faulty extractor must not stop the engine
+                self.errors += 1
+                continue
+            if hit:
+                alerts.append(self._alert(rule, evt))
+                if self.rule_matching == "first":
+                    break
+        return alerts
+
+    def _alert(self, rule: CompiledRule, evt: Any) -> Alert:
+        try:
+            text, fields = rule.formatter.render(evt)
+        except Exception as e:  # keep the alert even if one output field fails
+            self.errors += 1
+            text, fields = f"{rule.output} (output rendering failed: {type(e).__name__})", {}
+        return Alert(time_ns=evt.ts, rule=rule.name, priority=rule.priority, source=rule.source, message=text,
+                     output_fields=fields, tags=rule.tags, hostname=self.hostname)
+
+    def event_types(self) -> frozenset[str] | None:
+        """Event type names the enabled rules need (what the kernel must send); None = all of them."""
+        out: set[str] = set()
+        for r in self.enabled_rules():
+            if r.source != self.source:
+                continue
+            if r.evttypes is None:
+                return None
+            out |= r.evttypes
+        return frozenset(out)
+
+    # -- describing (-L / -l) -------------------------------------------------------------------------------
+
+    def describe(self, rule: str | None = None) -> dict[str, Any]:
+        """Falco's ``describe_rule`` JSON: rules (and with no rule named, macros and lists)."""
+        from tercel.engine.rules import describe
+
+        return describe.describe(self, rule)
+
+    def describe_text(self, rule: str | None = None) -> str:
+        from tercel.engine.rules import describe
+
+        return describe.as_text(self.describe(rule))
