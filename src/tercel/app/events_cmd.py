@@ -1,0 +1,76 @@
+"""``tercel events -r CAPTURE [FILTER] [-p FORMAT]``: print the events of a capture that match a
+filter, like ``sysdig -r``, for people writing rules. The default line is sysdig's:
+``%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from tercel.app import pipeline
+from tercel.app.errors import AppError, Unavailable
+from tercel.app.options import EventsArgs
+
+DEFAULT_FORMAT = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info"
+
+
+def compile_filter(text: str) -> Any:
+    """The filter as fn(event) -> bool, or None for "every event"; AppError with the offset when invalid."""
+    if not text.strip():
+        return None
+    try:
+        from tercel.engine import condition
+    except ImportError:  # pragma: no cover - partial builds
+        raise Unavailable("the condition language is not available in this build") from None
+    compile_fn = getattr(condition, "compile", None) or getattr(condition, "compile_filter", None)
+    if compile_fn is None:
+        raise Unavailable("the condition compiler (tercel.engine.condition.compile) is not available yet")
+    err_type = getattr(condition, "ConditionError", Exception)
+    try:
+        node = condition.parse(text)
+        return compile_fn(node)
+    except err_type as exc:
+        raise AppError(f"invalid filter: {exc}") from None
+
+
+def compile_format(fmt: str) -> Any:
+    try:
+        from tercel.engine.output_format import compile_output
+    except ImportError:
+        raise Unavailable("output formats (tercel.engine.output_format) are not available yet") from None
+    try:
+        return compile_output(fmt)
+    except ValueError as exc:
+        raise AppError(f"invalid format: {exc}") from None
+
+
+def run(args: EventsArgs) -> int:
+    match = compile_filter(args.filter)
+    fmt = args.print_format or DEFAULT_FORMAT
+    if not fmt.startswith("*"):
+        fmt = "*" + fmt  # print <NA> for missing values rather than skipping the event, as sysdig -p does with *
+    out_fmt = compile_format(fmt)
+    source = pipeline.open_capture(args.capture)
+    inspector = pipeline.make_inspector(source)
+    errors = pipeline.capture_error_types()
+    write = sys.stdout.write
+    shown = 0
+    try:
+        for buf, offset, cpu, flags in source:
+            evt = inspector.process(buf, offset, cpu, flags)
+            if evt is None or (match is not None and not match(evt)):
+                continue
+            text, fields = out_fmt.render(evt)
+            if args.json:
+                write(json.dumps(fields, ensure_ascii=False, default=str) + "\n")
+            else:
+                write(text + "\n")
+            shown += 1
+            if args.limit and shown >= args.limit:
+                break
+    except errors as exc:
+        sys.stdout.flush()
+        raise AppError(f"capture file {args.capture}: {exc}") from None
+    sys.stdout.flush()
+    return 0
