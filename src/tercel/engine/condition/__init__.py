@@ -23,11 +23,15 @@ from tercel.engine.condition.ast import (
     Value,
     ValueList,
 )
+from tercel.engine.condition.checker import validate
 from tercel.engine.condition.errors import ConditionError, UnknownFieldError
+from tercel.engine.condition.evttypes import event_types
+from tercel.engine.condition.expand import expand, list_refs, macro_refs
 from tercel.engine.condition.parser import parse
 from tercel.engine.condition.printer import to_text
 
 __all__ = [
     "And", "ArgList", "BinaryCheck", "ConditionError", "FieldRef", "ListRef", "Literal", "Macro", "Node",
-    "Not", "Or", "Transform", "UnaryCheck", "UnknownFieldError", "Value", "ValueList", "parse", "to_text",
+    "Not", "Or", "Transform", "UnaryCheck", "UnknownFieldError", "Value", "ValueList", "event_types", "expand",
+    "list_refs", "macro_refs", "parse", "to_text", "validate",
 ]
