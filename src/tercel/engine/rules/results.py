@@ -213,6 +213,11 @@ class LoadResult:
         return not self.errors
 
     @property
+    def content(self) -> str | None:
+        """The text of this result's file."""
+        return self.contents.get(self.name)
+
+    @property
     def has_warnings(self) -> bool:
         return bool(self.warnings)
 

@@ -81,7 +81,6 @@ class Ruleset:
         self.source = source
         self.required_engine_version = required_engine_version
         self.required_plugin_versions = [list(a) for a in required_plugin_versions]
-        self._enabled = {r.name: r.enabled for r in self.rules}
         self._by_name: dict[str, CompiledRule] = {r.name: r for r in self.rules}
         self.errors = 0  # predicate failures (a bug in an extractor must not stop the engine)
         self._reindex()
@@ -89,10 +88,26 @@ class Ruleset:
     # -- selection ----------------------------------------------------------------------------------------
 
     def is_enabled(self, name: str) -> bool:
-        return self._enabled.get(name, False)
+        r = self._by_name.get(name)
+        return r is not None and r.enabled
 
     def enabled_rules(self) -> list[CompiledRule]:
-        return [r for r in self.rules if self._enabled[r.name]]
+        return [r for r in self.rules if r.enabled]
+
+    def enable_rule(self, name: str, enabled: bool = True) -> bool:
+        """Enable/disable the rule with exactly this name; False when there is none."""
+        r = self._by_name.get(name)
+        if r is None:
+            return False
+        r.enabled = enabled
+        self._reindex()
+        return True
+
+    set_enabled = enable_rule
+
+    def reindex(self) -> None:
+        """Rebuild the event-type index (the enabling methods here do it themselves)."""
+        self._reindex()
 
     def get(self, name: str) -> CompiledRule | None:
         return self._by_name.get(name)
@@ -103,7 +118,7 @@ class Ruleset:
         n = 0
         for r in self.rules:
             if (rx.fullmatch(r.name) if rx else r.name == pattern):
-                self._enabled[r.name] = enabled
+                r.enabled = enabled
                 n += 1
         self._reindex()
         return n
@@ -113,7 +128,7 @@ class Ruleset:
         n = 0
         for r in self.rules:
             if wanted & set(r.tags):
-                self._enabled[r.name] = enabled
+                r.enabled = enabled
                 n += 1
         self._reindex()
         return n
@@ -132,7 +147,7 @@ class Ruleset:
         n = 0
         for r in self.rules:
             if text in r.name:
-                self._enabled[r.name] = False
+                r.enabled = False
                 n += 1
         self._reindex()
         return n
@@ -147,7 +162,7 @@ class Ruleset:
         n = 0
         for r in self.rules:
             keep = bool(wanted & set(r.tags))
-            self._enabled[r.name] = keep and self._enabled[r.name]
+            r.enabled = keep and r.enabled
             n += keep
         self._reindex()
         return n
@@ -158,7 +173,7 @@ class Ruleset:
         names: dict[str, list[CompiledRule]] = {}
         everywhere: list[CompiledRule] = []
         for r in self.rules:
-            if not self._enabled[r.name] or r.source != self.source:
+            if not r.enabled or r.source != self.source:
                 continue
             if r.evttypes is None:
                 everywhere.append(r)
@@ -166,7 +181,7 @@ class Ruleset:
                 for t in r.evttypes:
                     names.setdefault(t, [])
         for r in self.rules:  # definition order inside every bucket
-            if not self._enabled[r.name] or r.source != self.source:
+            if not r.enabled or r.source != self.source:
                 continue
             targets = names.keys() if r.evttypes is None else r.evttypes
             for t in targets:
