@@ -20,8 +20,9 @@ def official() -> dict[str, Path]:
 
 def condition_complete() -> bool:
     try:
-        import tercel.engine.condition as c
         import tercel.engine.output_format as o
+
+        import tercel.engine.condition as c
     except ImportError:
         return False
     return all(hasattr(c, n) for n in ("expand", "validate", "event_types", "compile", "list_refs")) and hasattr(

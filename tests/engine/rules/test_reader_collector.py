@@ -266,7 +266,7 @@ def test_positions_are_falco_marks():
     (err,) = res.errors
     assert err.code.name == "LOAD_ERR_YAML_VALIDATE"
     locs = err.context.locations
-    assert [(l.item_type, l.item_name, l.line, l.column) for l in locs] == [
+    assert [(loc.item_type, loc.item_name, loc.line, loc.column) for loc in locs] == [
         ("rules content", "", 0, 0), ("rule", "x", 2, 2)]
     assert err.located().startswith("f0.yaml:3:3: rule 'x': LOAD_ERR_YAML_VALIDATE:")
     text = res.as_verbose_string()
