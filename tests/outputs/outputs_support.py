@@ -191,6 +191,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     client_cert, client_key = d / "client.crt", d / "client.key"
     client.cert_chain_pems[0].write_to_path(str(client_cert))
     client.private_key_pem.write_to_path(str(client_key))
+    for pem in server.cert_chain_pems:  # server.pem/server.key: for servers that load files (SMTP)
+        pem.write_to_path(str(d / "server.pem"), append=True)
+    server.private_key_pem.write_to_path(str(d / "server.key"))
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.configure_cert(ctx)
     mctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

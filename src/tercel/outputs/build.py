@@ -151,7 +151,7 @@ def load(
                     protocol=proto,
                     timeout=s.get_float("timeout", 5.0),
                 ),
-                _worker_options(s, network=bool(remote), default_retries=3),
+                _worker_options(s, network=True, default_retries=3),
             )
         )
 
