@@ -3,12 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
-OFFICIAL = SHARED / "rules" / "falcosecurity"
-STABLE = OFFICIAL / "falco_rules.yaml"
-INCUBATING = OFFICIAL / "falco-incubating_rules.yaml"
-SANDBOX = OFFICIAL / "falco-sandbox_rules.yaml"
+from rules_support import INCUBATING, OFFICIAL, SANDBOX, STABLE
 
 
 @pytest.fixture
@@ -16,18 +11,3 @@ def official() -> dict[str, Path]:
     if not STABLE.is_file():
         pytest.skip(f"official rule files not found under {OFFICIAL} (../shared missing)")
     return {"stable": STABLE, "incubating": INCUBATING, "sandbox": SANDBOX}
-
-
-def condition_complete() -> bool:
-    try:
-        import tercel.engine.output_format as o
-
-        import tercel.engine.condition as c
-    except ImportError:
-        return False
-    return all(hasattr(c, n) for n in ("expand", "validate", "event_types", "compile", "list_refs")) and hasattr(
-        o, "compile_output")
-
-
-needs_compiler = pytest.mark.skipif(not condition_complete(),
-                                    reason="the condition language / output formats are not complete yet")

@@ -30,7 +30,7 @@ CONTAINER_INFO = "%container.info"
 @dataclass(slots=True)
 class CompiledList:
     name: str
-    items: tuple[str, ...]
+    items: tuple[str, ...]  # as written (quoted items stay quoted; expansion unquotes them)
     used: bool = False
 
 
@@ -72,12 +72,6 @@ class CompileOutput:
     rules: list[CompiledRule] = field(default_factory=list)
     macros: dict[str, CompiledMacro] = field(default_factory=dict)
     lists: dict[str, CompiledList] = field(default_factory=dict)
-
-
-def _unquote(item: str) -> str:
-    if len(item) >= 2 and item[0] == item[-1] and item[0] in "\"'":
-        return item[1:-1]
-    return item
 
 
 def _quote(item: str) -> str:
@@ -188,9 +182,9 @@ class Compiler:
                 # A list may name lists defined before it: their own items are spliced in (one level).
                 if ref is not None and ref.index < info.visibility:
                     used.append(ref.name)
-                    items.extend(_unquote(v) for v in ref.items)
+                    items.extend(ref.items)
                 else:
-                    items.append(_unquote(item))
+                    items.append(item)
             self.out.lists[info.name] = CompiledList(info.name, tuple(items))
         for name in used:
             self.out.lists[name].used = True
@@ -226,8 +220,6 @@ class Compiler:
         names = tuple(sorted({m.name for m in refs}))
         for n in names:
             self.out.macros[n].used = True
-        if not refs:
-            return node, names
         table = {n: self.out.macros[n].node for n in visible}
         try:
             expanded = condapi.expand(node, table, self._list_table())
