@@ -1,0 +1,293 @@
+"""Event: one PPME event, header unpacked on creation, parameters decoded lazily (contract 2).
+
+Creating an Event costs one ``struct.unpack_from`` of the 26-byte v2 header. The parameter length
+array is read the first time any parameter is asked for, and each parameter is decoded at most once.
+Nothing here raises on malformed event bytes: a parameter that is missing (too few params) or runs
+past the event's end reads as ``None``.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any
+
+from tercel.state import eventtable as et
+
+_HDR = struct.Struct("<QqIHI").unpack_from  # ts, tid, len, type, nparams
+HEADER_LEN = 26
+_MISSING = object()
+
+_u8 = struct.Struct("<B").unpack_from
+_u16 = struct.Struct("<H").unpack_from
+_u64 = struct.Struct("<Q").unpack_from
+_lens_cache: dict[tuple[int, bool], Any] = {}
+
+
+def _lens_unpacker(n: int, large: bool) -> Any:
+    key = (n, large)
+    fn = _lens_cache.get(key)
+    if fn is None:
+        fn = _lens_cache[key] = struct.Struct(("<%dI" if large else "<%dH") % n).unpack_from
+    return fn
+
+
+class Event:
+    """A decoded-on-demand PPME event. See docs/architecture.md, contract 2."""
+
+    __slots__ = ("buf", "offset", "num", "ts", "tid", "len", "type", "nparams", "cpu", "flags", "info",
+                 "_spans", "_vals", "_name", "thread", "fdinfo", "fd", "cache")
+
+    def __init__(self, buf: bytes | memoryview, offset: int, cpu: int = 0, flags: int = 0, num: int = 0) -> None:
+        self.buf = buf
+        self.offset = offset
+        self.cpu = cpu
+        self.flags = flags
+        self.num = num
+        self.ts, self.tid, self.len, etype, self.nparams = _HDR(buf, offset)
+        self.type = etype
+        self.info = et.TABLE[etype] if etype < et.PPM_EVENT_MAX else et.info(etype)
+        self._spans: list[tuple[int, int]] | None = None
+        self._vals: list[Any] | None = None
+        self._name: str | None = None
+        # filled by the state layer
+        self.thread: Any = None
+        self.fdinfo: Any = None
+        self.fd: int | None = None
+        self.cache: dict[str, Any] | None = None
+
+    # --- header-level facts -------------------------------------------------------------------
+    @property
+    def is_exit(self) -> bool:
+        return bool(self.type & 1)
+
+    @property
+    def direction(self) -> str:
+        return "<" if self.type & 1 else ">"
+
+    @property
+    def name(self) -> str:
+        """What ``evt.type`` prints: the table name, or the syscall name of a GENERIC event."""
+        n = self._name
+        if n is None:
+            if self.type <= et.GENERIC_X:
+                sc = self.param(0)
+                n = et.syscall_name(sc) if isinstance(sc, int) else "<unknown>"
+            else:
+                n = self.info.name
+            self._name = n
+        return n
+
+    @property
+    def category(self) -> int:
+        return self.info.category
+
+    # --- parameters ---------------------------------------------------------------------------
+    def _load_spans(self) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        n = self.nparams
+        large = self.info.large_payload
+        width = 4 if large else 2
+        start = self.offset + HEADER_LEN
+        end = self.offset + self.len
+        buf_end = len(self.buf)
+        if end > buf_end:
+            end = buf_end
+        if n > (end - start) // width:  # corrupt count: keep what fits
+            n = max(0, (end - start) // width)
+        if n:
+            lens = _lens_unpacker(n, large)(self.buf, start)
+            pos = start + n * width
+            for ln in lens:
+                stop = pos + ln
+                if stop > end:
+                    spans.append((-1, -1))  # runs past the event: unreadable
+                else:
+                    spans.append((pos, stop))
+                pos = stop
+        self._spans = spans
+        return spans
+
+    def param_raw(self, i: int) -> bytes | None:
+        """Bytes of parameter i (b"" when present but empty), None when absent or unreadable."""
+        spans = self._spans if self._spans is not None else self._load_spans()
+        if i < 0 or i >= len(spans):
+            return None
+        a, b = spans[i]
+        if a < 0:
+            return None
+        return bytes(self.buf[a:b])
+
+    def param_len(self, i: int) -> int | None:
+        spans = self._spans if self._spans is not None else self._load_spans()
+        if i < 0 or i >= len(spans) or spans[i][0] < 0:
+            return None
+        a, b = spans[i]
+        return b - a
+
+    def param(self, i: int) -> Any:
+        """Decoded value of parameter i (cached); None when the event does not carry it."""
+        vals = self._vals
+        if vals is None:
+            spans = self._spans if self._spans is not None else self._load_spans()
+            vals = self._vals = [_MISSING] * len(spans)
+        elif i < len(vals) and vals[i] is not _MISSING:
+            return vals[i]
+        if i < 0 or i >= len(vals):
+            return None
+        raw = self.param_raw(i)
+        if raw is None:
+            v = None
+        else:
+            params = self.info.params
+            if i < len(params):
+                p = params[i]
+                v = decode_value(p.type, raw, p)
+            else:
+                v = raw
+        vals[i] = v
+        return v
+
+    def param_named(self, name: str) -> Any:
+        idx = self.info.index_by_name.get(name)
+        if idx is None:
+            return None
+        return self.param(idx)
+
+    def param_index(self, name: str) -> int | None:
+        return self.info.index_by_name.get(name)
+
+    def raw_bytes(self) -> bytes:
+        """The whole event (header included), e.g. to write it to a capture."""
+        return bytes(self.buf[self.offset:self.offset + self.len])
+
+    def __repr__(self) -> str:
+        return f"<Event num={self.num} ts={self.ts} tid={self.tid} {self.direction} {self.name} ({self.type})>"
+
+
+# --- value decoding ---------------------------------------------------------------------------
+
+def _int(raw: bytes, signed: bool) -> int | None:
+    if not raw:
+        return None
+    return int.from_bytes(raw, "little", signed=signed)
+
+
+def _cstr(raw: bytes) -> str:
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raw = raw[:nul]
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _ip4(b: bytes) -> str:
+    return f"{b[0]}.{b[1]}.{b[2]}.{b[3]}"
+
+
+def _ip6(b: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET6, b)
+
+
+def _port(raw: bytes, at: int) -> int:
+    return int(_u16(raw, at)[0])
+
+
+AF_UNIX = 1
+AF_INET = 2
+AF_INET6 = 10
+
+
+def decode_sockaddr(raw: bytes) -> tuple[Any, ...] | None:
+    """(AF_INET, ip, port) | (AF_INET6, ip, port) | (AF_UNIX, path) | (family, rest_bytes); None if empty."""
+    if not raw:
+        return None
+    fam = raw[0]
+    try:
+        if fam == AF_INET and len(raw) >= 7:
+            return (AF_INET, _ip4(raw[1:5]), _port(raw, 5))
+        if fam == AF_INET6 and len(raw) >= 19:
+            return (AF_INET6, _ip6(raw[1:17]), _port(raw, 17))
+        if fam == AF_UNIX:
+            return (AF_UNIX, _cstr(raw[1:]))
+    except (struct.error, ValueError, IndexError):
+        pass
+    return (fam, raw[1:])
+
+
+def decode_socktuple(raw: bytes) -> tuple[Any, ...] | None:
+    """(AF_INET|AF_INET6, sip, sport, dip, dport) | (AF_UNIX, source, dest, path) | (family, rest)."""
+    if not raw:
+        return None
+    fam = raw[0]
+    try:
+        if fam == AF_INET and len(raw) >= 13:
+            return (AF_INET, _ip4(raw[1:5]), _port(raw, 5), _ip4(raw[7:11]), _port(raw, 11))
+        if fam == AF_INET6 and len(raw) >= 37:
+            return (AF_INET6, _ip6(raw[1:17]), _port(raw, 17), _ip6(raw[19:35]), _port(raw, 35))
+        if fam == AF_UNIX and len(raw) >= 17:
+            return (AF_UNIX, int(_u64(raw, 1)[0]), int(_u64(raw, 9)[0]), _cstr(raw[17:]))
+    except (struct.error, ValueError, IndexError):
+        pass
+    return (fam, raw[1:])
+
+
+def decode_fdlist(raw: bytes) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    if len(raw) < 2:
+        return out
+    n = _u16(raw, 0)[0]
+    pos = 2
+    for _ in range(n):
+        if pos + 10 > len(raw):
+            break
+        fd = int.from_bytes(raw[pos:pos + 8], "little", signed=True)
+        fl = int.from_bytes(raw[pos + 8:pos + 10], "little")
+        out.append((fd, fl))
+        pos += 10
+    return out
+
+
+def _dyn(raw: bytes, p: et.ParamInfo | None) -> Any:
+    if not raw:
+        return None
+    types = p.dyn_types if p is not None else None
+    idx = raw[0]
+    if not types or idx >= len(types):
+        return raw[1:]
+    return decode_value(types[idx][0], raw[1:], None)
+
+
+_SIGNED = {et.PT_INT8, et.PT_INT16, et.PT_INT32, et.PT_INT64, et.PT_ERRNO, et.PT_FD, et.PT_PID,
+           et.PT_FD32, et.PT_PID32}
+_UNSIGNED = {et.PT_UINT8, et.PT_UINT16, et.PT_UINT32, et.PT_UINT64, et.PT_SYSCALLID, et.PT_SIGTYPE,
+             et.PT_RELTIME, et.PT_ABSTIME, et.PT_PORT, et.PT_L4PROTO, et.PT_SOCKFAMILY, et.PT_BOOL,
+             et.PT_FLAGS8, et.PT_FLAGS16, et.PT_FLAGS32, et.PT_UID, et.PT_GID, et.PT_SIGSET, et.PT_MODE,
+             et.PT_ENUMFLAGS8, et.PT_ENUMFLAGS16, et.PT_ENUMFLAGS32}
+_STRINGS = {et.PT_CHARBUF, et.PT_FSPATH, et.PT_FSRELPATH}
+
+
+def decode_value(ptype: int, raw: bytes, p: et.ParamInfo | None) -> Any:
+    """Decode one parameter's bytes by its ppm type (never raises)."""
+    if ptype in _SIGNED:
+        return _int(raw, True)
+    if ptype in _UNSIGNED:
+        return _int(raw, False)
+    if ptype in _STRINGS:
+        return _cstr(raw)
+    if ptype == et.PT_BYTEBUF:
+        return raw
+    if ptype == et.PT_SOCKTUPLE:
+        return decode_socktuple(raw)
+    if ptype == et.PT_SOCKADDR:
+        return decode_sockaddr(raw)
+    if ptype == et.PT_FDLIST:
+        return decode_fdlist(raw)
+    if ptype == et.PT_DYN:
+        return _dyn(raw, p)
+    if ptype == et.PT_IPV4ADDR:
+        return _ip4(raw) if len(raw) >= 4 else None
+    if ptype == et.PT_IPV6ADDR:
+        return _ip6(raw[:16]) if len(raw) >= 16 else None
+    if ptype == et.PT_DOUBLE:
+        return struct.unpack_from("<d", raw)[0] if len(raw) >= 8 else None
+    return raw
