@@ -118,7 +118,7 @@ def test_program_keep_alive_restarted_by_reopen(tmp_path):
 
 def test_syslog_unix_socket(unix_receiver):
     recv, path = unix_receiver
-    _send({"syslog_output": {"enabled": True, "address": path, "facility": "local3", "ident": "falco"}})
+    d = _send({"syslog_output": {"enabled": True, "address": path, "facility": "local3", "ident": "falco"}})
     for a in ALERTS:
         dgram = recv.recv()
         pri = 19 * 8 + int(a.priority)
@@ -126,12 +126,13 @@ def test_syslog_unix_socket(unix_receiver):
         assert m, dgram
         assert int(m.group(1)) == pri
         assert m.group(3) == _text(a).encode()  # no trailing newline, hostile data escaped
+    assert d.close(2)
 
 
 def test_syslog_remote_udp_rfc5424_json(udp_receiver):
     recv, port = udp_receiver
     cfg = {"syslog_output": {"enabled": True, "host": "127.0.0.1", "port": port}, "json_output": True}
-    _send(cfg)
+    d = _send(cfg)
     for a in ALERTS:
         dgram = recv.recv()
         m = re.fullmatch(
@@ -141,6 +142,7 @@ def test_syslog_remote_udp_rfc5424_json(udp_receiver):
         assert int(m.group(1)) == 8 + int(a.priority)  # facility user
         assert int(m.group(3)) == os.getpid()
         assert m.group(4) == format_json(a, JsonOptions(hostname="testhost", iso8601=True)).encode()
+    assert d.close(2)
 
 
 def test_syslog_remote_tcp_octet_counting():

@@ -151,3 +151,23 @@ def test_digest_flushed_at_shutdown(smtp_server, pki):
     assert time.monotonic() - t0 < 4
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0][2]["Subject"].startswith("[tercel] 3 alerts")
+
+
+def test_implicit_tls(pki):
+    box = Mailbox(port=free_port())
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(*_server_cert_files(pki))
+    ctl = aiosmtpd_controller.Controller(box, hostname="127.0.0.1", port=box.port, ssl_context=ctx)
+    try:
+        ctl.start()
+    except Exception as e:  # aiosmtpd's own readiness probe may not speak implicit TLS
+        pytest.skip(f"aiosmtpd cannot start an implicit-TLS server here: {e}")
+    try:
+        cfg = _cfg(box, pki, tls="ssl", username="")
+        d = Dispatcher.from_config(cfg, hostname="h1")
+        d.submit(make_alert(priority=Priority.ERROR))
+        assert box.wait_for(1)
+        assert d.close(5)
+        assert box.messages[0][2]["Subject"] == "[tercel] Error Test rule on testhost"
+    finally:
+        ctl.stop()

@@ -17,11 +17,11 @@ from typing import Any, BinaryIO
 
 from tercel.engine.alert import Alert
 from tercel.outputs.build import OutputsConfig, load
-from tercel.outputs.channels.base import Channel, Item
+from tercel.outputs.channels.base import Item
 from tercel.outputs.formats import format_json, format_text
 from tercel.outputs.ratelog import RateLimitedLog, log
 from tercel.outputs.throttle import Throttle
-from tercel.outputs.worker import ChannelWorker, WorkerOptions
+from tercel.outputs.worker import ChannelWorker
 
 _STOP = object()
 
@@ -49,15 +49,6 @@ class Dispatcher:
     ) -> Dispatcher:
         """Validate the falco.yaml mapping (raises ConfigError naming the key) and start the channels."""
         return cls(load(cfg, hostname=hostname, stdout=stdout))
-
-    @classmethod
-    def with_channels(
-        cls, channels: list[tuple[Channel, WorkerOptions]], cfg: Mapping[str, Any] | None = None
-    ) -> Dispatcher:
-        """A dispatcher over ready-made channels (plus any configured ones): for embedding and tests."""
-        config = load(cfg or {})
-        config.channels.extend(channels)
-        return cls(config)
 
     # --- the engine side ------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from tercel.engine.alert import Alert
-from tercel.outputs.formats import JsonOptions, alert_dict, dump_json
+from tercel.outputs.formats import JsonOptions, alert_dict, dump_json, format_json
 
 
 class RetryableError(Exception):
@@ -35,8 +35,6 @@ class Item:
 
     def json_line(self) -> str:
         if self._json is None:  # a race here computes it twice, harmlessly
-            from tercel.outputs.formats import format_json
-
             self._json = format_json(self.alert, self.json_options)
         return self._json
 
