@@ -5,7 +5,6 @@ and so that a build without the engine fails with one clear line instead of an I
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,8 +31,6 @@ def _rules_module() -> Any:
         import tercel.engine.rules as rules
     except ImportError as exc:  # pragma: no cover - only in partial builds
         raise Unavailable(f"the rule engine is not available in this build ({exc})") from None
-    if not hasattr(rules, "load_rules"):
-        raise Unavailable("the rule engine (tercel.engine.rules.load_rules) is not available in this build yet")
     return rules
 
 
@@ -44,43 +41,31 @@ def _check_readable(files: Iterable[str]) -> None:
 
 
 def _contents(results: list[Any]) -> dict[str, str]:
-    return {r.name: r.content for r in results if getattr(r, "content", None) is not None}
-
-
-def _load(files: list[str], cfg: Config) -> Loaded:
-    rules = _rules_module()
-    kwargs: dict[str, Any] = {}
-    try:
-        import inspect
-
-        params = inspect.signature(rules.load_rules).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        params = {}  # type: ignore[assignment]
-    if "min_priority" in params:
-        kwargs["min_priority"] = cfg.min_priority
-    if "rule_matching" in params:
-        kwargs["rule_matching"] = cfg.rule_matching
-    out = rules.load_rules(list(files), **kwargs)
-    ruleset, results = out[0], list(out[1])
-    return Loaded(ruleset, results, _contents(results))
+    out: dict[str, str] = {}
+    for r in results:
+        out.update(getattr(r, "contents", None) or {})
+    return out
 
 
 def validate_files(files: list[str], cfg: Config) -> Loaded:
+    """Every file into one engine, in order (Falco's -V); the ruleset is built only when all are valid."""
     _check_readable(files)
     rules = _rules_module()
-    if hasattr(rules, "validate_files"):
-        out = rules.validate_files(list(files))
-        if isinstance(out, tuple):
-            ruleset, results = out[0], list(out[1])
-        else:
-            ruleset, results = None, list(out)
-        return Loaded(ruleset, results, _contents(results))
-    return _load(files, cfg)
+    loader = rules.RuleLoader()
+    results = [loader.load_file(f) for f in rules.rule_files(files)]
+    ruleset = None
+    if all(r.successful for r in results):
+        ruleset = loader.ruleset(min_priority=cfg.min_priority, rule_matching=cfg.rule_matching,
+                                 selectors=cfg.get("rules") or [])
+    return Loaded(ruleset, results, _contents(results))
 
 
 def load_rules(files: list[str], cfg: Config) -> Loaded:
     _check_readable(files)
-    return _load(files, cfg)
+    rules = _rules_module()
+    ruleset, results = rules.load_rules(files, min_priority=cfg.min_priority, rule_matching=cfg.rule_matching,
+                                        selectors=cfg.get("rules") or [])
+    return Loaded(ruleset, list(results), _contents(results))
 
 
 # ---------------------------------------------------------------- rule objects
@@ -129,38 +114,14 @@ def finish_selection(ruleset: Any) -> None:
 
 def apply_selection(ruleset: Any, cfg: Config, *, disable_substr: list[str], enable_tags: list[str],
                     disable_tags: list[str]) -> None:
-    """``rules:`` selectors of the config, then the removed -D/-t/-T flags, then ``priority``:
-    what Falco 0.35-0.44 did in load_rules_files."""
-    rules = rules_of(ruleset)
-    for sel in cfg.get("rules", []) or []:
-        op = "enable" if "enable" in sel else "disable"
-        target = sel[op]
-        pattern = target.get("rule")
-        tag = target.get("tag")
-        for r in rules:
-            tags = set(rule_attr(r, "tags", default=()) or ())
-            if (pattern is not None and fnmatch.fnmatchcase(rule_attr(r, "name"), pattern)) or (
-                tag is not None and tag in tags
-            ):
-                set_enabled(ruleset, r, op == "enable")
+    """The removed -D/-t/-T flags, after the config's ``rules:`` selectors (applied at load) and
+    ``priority`` (rules below it are not loaded), as Falco 0.35-0.41 applied them."""
     for sub in disable_substr:
-        for r in rules:
-            if sub in rule_attr(r, "name"):
-                set_enabled(ruleset, r, False)
+        ruleset.disable_substring(sub)
+    if disable_tags:
+        ruleset.disable_tags(disable_tags)
     if enable_tags:
-        wanted = set(enable_tags)
-        for r in rules:
-            if not wanted & set(rule_attr(r, "tags", default=()) or ()):
-                set_enabled(ruleset, r, False)
-    for t in disable_tags:
-        for r in rules:
-            if t in set(rule_attr(r, "tags", default=()) or ()):
-                set_enabled(ruleset, r, False)
-    threshold = cfg.min_priority
-    for r in rules:
-        if priority_of(r) > threshold:  # larger number = less severe
-            set_enabled(ruleset, r, False)
-    finish_selection(ruleset)
+        ruleset.only_tags(enable_tags)
 
 
 def is_enabled(rule: Any) -> bool:

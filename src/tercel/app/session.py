@@ -43,10 +43,10 @@ class Session:
         loaded = ea.load_rules(files, cfg)
         for res in loaded.results:
             if not res.successful:
-                sys.stderr.write(res.as_string(True, loaded.contents))
+                sys.stderr.write(res.as_verbose_string())
                 raise AppError(f"Could not load rules file {res.name}: {len(res.errors)} errors")
             if res.has_warnings:
-                log.warning(res.as_string(True, loaded.contents))
+                log.warning(res.as_verbose_string())
         self.ruleset = loaded.ruleset
         self.rule_files = files
         ea.apply_selection(self.ruleset, cfg, disable_substr=ns.disable_substr, enable_tags=ns.enable_tags,

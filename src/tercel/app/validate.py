@@ -10,51 +10,35 @@ from __future__ import annotations
 import json
 import sys
 
-import yaml
-
 from tercel.app import engine_api, log
 from tercel.app.config import Config
 
 
-def _mapping_root(text: str | None) -> bool:
-    if not text:
-        return False
-    try:
-        return any(isinstance(d, dict) for d in yaml.safe_load_all(text))
-    except yaml.YAMLError:
-        return False
-
-
 def validate(files: list[str], cfg: Config, *, describe_all: bool = False, describe_rule: str | None = None) -> int:
+    from tercel.engine.rules import format_validation
+
     log.info("Validating rules file(s):")
     for f in files:
         log.info("   " + f)
     loaded = engine_api.validate_files(files, cfg)
-    ok = all(r.successful for r in loaded.results)
-    summary: list[str] = []
-    for res in loaded.results:
-        if not res.successful or not res.has_warnings:
-            part = res.as_string(True, loaded.contents).rstrip("\n")
-        else:
-            part = f"{res.name}: Ok, with warnings"
-            log.warning(res.as_string(True, loaded.contents))
-        if not res.successful and _mapping_root(loaded.contents.get(res.name, res.content)):
-            part += ("\nHint: --validate expects a rules file, that is a YAML list of rule, macro, and list "
-                     "items. If this is a tercel configuration file, validate it and its configured rules "
-                     f"with `tercel -c {res.name} --dry-run` instead.")
-        summary.append(part)
+    out, err, ok = format_validation(loaded.results, json_output=cfg.json_output)
+    out = out.replace("`falco -c ", "`tercel -c ").replace("If this is a Falco configuration",
+                                                            "If this is a tercel configuration")
     described = None
     if ok and (describe_all or describe_rule is not None) and loaded.ruleset is not None:
         from tercel.app.describe import describe_json
 
         described = describe_json(loaded.ruleset, describe_rule)
+    if err:
+        log.warning(err)
     if cfg.json_output:
-        out: dict[str, object] = {"falco_load_results": [r.as_json(loaded.contents) for r in loaded.results]}
         if described is not None:
-            out["falco_describe_results"] = described
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, separators=(",", ":")) + "\n")
+            body = json.loads(out)
+            body["falco_describe_results"] = described
+            out = json.dumps(body, ensure_ascii=False) + "\n"
+        sys.stdout.write(out)
     else:
-        sys.stdout.write("\n".join(summary) + "\n")
+        sys.stdout.write(out)
         if described is not None:
             from tercel.app.describe import format_text
 
