@@ -205,8 +205,16 @@ def _decode_overrides(item: _Item, appendable: tuple[str, ...] | frozenset[str],
     return out_append, out_replace
 
 
-def _decode_entry(node: Node | None, key: str | None, ctx: Context, optional: bool) -> Entry:
+MAX_EXCEPTION_ENTRIES = 100_000  # YAML aliases can multiply nested values: keep it bounded
+
+
+def _decode_entry(node: Node | None, key: str | None, ctx: Context, optional: bool,
+                  budget: list[int] | None = None) -> Entry:
     out = Entry()
+    if budget is None:
+        budget = [MAX_EXCEPTION_ENTRIES]
+    budget[0] -= 1
+    _throw(budget[0] < 0, f"Too many exception values (more than {MAX_EXCEPTION_ENTRIES})", ctx)
     if node is None:
         if optional:
             return out
@@ -220,7 +228,7 @@ def _decode_entry(node: Node | None, key: str | None, ctx: Context, optional: bo
     elif isinstance(node, SequenceNode):
         out.is_list = True
         for v in node.value:
-            out.items.append(_decode_entry(v, None, _ctx(vctx, v, "exception"), False))
+            out.items.append(_decode_entry(v, None, _ctx(vctx, v, "exception"), False, budget))
     return out
 
 
@@ -250,9 +258,10 @@ def _read_exceptions(cfg: ReadConfig, item: _Item, parent: Context, append: bool
             vals_ctx = _ctx(ex_ctx, vals, "exception values")
             _throw(not isinstance(vals, SequenceNode), "Rule exception values must be a sequence", vals_ctx)
             assert isinstance(vals, SequenceNode)
+            budget = [MAX_EXCEPTION_ENTRIES]
             for v in vals.value:
                 vctx = _ctx(vals_ctx, v, "exception value")
-                info.values.append(_decode_entry(v, None, vctx, False))
+                info.values.append(_decode_entry(v, None, vctx, False, budget))
         elif append:
             cfg.res.add_warning(WarningCode.LOAD_APPEND_NO_VALUES, "Overriding/appending exception with no values",
                                 ex_ctx)
@@ -308,7 +317,7 @@ class Reader:
             return False
         except yaml.YAMLError as e:  # reader errors (bad characters) carry a position too
             pos = getattr(e, "position", None)
-            msg = f"yaml: {e}".replace("\n", " ")
+            msg = "yaml: " + str(e).split("\n", 1)[0]
             ctx = file_ctx
             if isinstance(pos, int):
                 line = cfg.content.count("\n", 0, pos)
