@@ -24,6 +24,7 @@ from tercel.engine.condition.ast import (
     ValueList,
 )
 from tercel.engine.condition.checker import validate
+from tercel.engine.condition.compiler import compile_condition as compile
 from tercel.engine.condition.errors import ConditionError, UnknownFieldError
 from tercel.engine.condition.evttypes import event_types
 from tercel.engine.condition.expand import expand, list_refs, macro_refs
@@ -32,6 +33,7 @@ from tercel.engine.condition.printer import to_text
 
 __all__ = [
     "And", "ArgList", "BinaryCheck", "ConditionError", "FieldRef", "ListRef", "Literal", "Macro", "Node",
-    "Not", "Or", "Transform", "UnaryCheck", "UnknownFieldError", "Value", "ValueList", "event_types", "expand",
+    "Not", "Or", "Transform", "UnaryCheck", "UnknownFieldError", "Value", "ValueList", "compile", "event_types",
+    "expand",
     "list_refs", "macro_refs", "parse", "to_text", "validate",
 ]

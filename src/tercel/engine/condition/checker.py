@@ -182,9 +182,6 @@ def _op_error(op: str, t: Typed) -> str | None:
     return f"'{op}' operator not supported for type '{t.ftype}'"
 
 
-_DURATION = re.compile(r"([0-9]+)(ns|us|ms|s|m|h|d)")
-_DURATION_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9,
-                "d": 86400 * 10**9}
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
@@ -197,10 +194,7 @@ def parse_int(text: str, ftype: str) -> int:
             return int(t[2:], 16)
         return int(t, 10)
     except ValueError:
-        pass
-    if ftype in ("RELTIME", "ABSTIME") and (m := _DURATION.fullmatch(t)):
-        return int(m.group(1)) * _DURATION_NS[m.group(2)]
-    raise ValueError(f"'{text}' is not a valid number")
+        raise ValueError(f"'{text}' is not a valid number") from None
 
 
 def parse_value(text: str, ftype: str, op: str) -> object:

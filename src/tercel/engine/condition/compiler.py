@@ -1,0 +1,409 @@
+"""Compile a checked condition tree into one Python function ``fn(event) -> bool``.
+
+The boolean structure becomes a single function built with the ``ast`` module (no rule text
+is ever formatted into source: the generated code only names synthetic variables, and every
+constant lives in the function's namespace). The commonest checks are inlined in it; the rest
+are closures with everything precomputed (sets for ``in``, lowered needles for ``icontains``,
+compiled globs and regexes, parsed networks, path-prefix sets). ``and``/``or`` short-circuit.
+
+Semantics (libsinsp's): a field without a value makes every check false except through
+``not``; list fields support ``in`` (every element in the set), ``intersects`` (some element)
+and ``exists``; ancestor fields used without an index (``proc.aname = bash``) match when any
+ancestor does.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tercel.engine.condition import values as rt
+from tercel.engine.condition.ast import (
+    And,
+    ArgList,
+    BinaryCheck,
+    FieldRef,
+    Literal,
+    Macro,
+    Node,
+    Not,
+    Operand,
+    Or,
+    Transform,
+    UnaryCheck,
+)
+from tercel.engine.condition.checker import (
+    STRING_TYPES,
+    Typed,
+    check_node,
+    operand_type,
+    parse_value,
+    resolve_field,
+    rhs_values,
+)
+from tercel.engine.condition.errors import ConditionError
+from tercel.fields import registry
+from tercel.fields.registry import ArgKind, ArgMode
+
+Getter = Callable[[Any], Any]
+Pred = Callable[[Any], bool]
+Check = Callable[[Any], bool]
+
+
+def _kind(ftype: str) -> str:
+    return "str" if ftype in STRING_TYPES else registry.value_kind(ftype)
+
+
+# --- operands -------------------------------------------------------------------------------
+
+def operand_getter(node: Operand) -> tuple[Getter, bool]:
+    """A function event -> value (None when missing), and whether it may return a tuple of
+    alternatives for a single-valued type (ancestor fields used without an index)."""
+    if isinstance(node, FieldRef):
+        fdef, arg = resolve_field(node)
+        any_of = (arg is None and fdef.arg is ArgMode.OPTIONAL and fdef.arg_kind is ArgKind.INDEX
+                  and not fdef.is_list)
+        return registry.make_extractor(fdef, arg), any_of
+    if isinstance(node, Literal):
+        const = node.value
+        return (lambda _e: const), False
+    if isinstance(node, ArgList):
+        getters = [operand_getter(i)[0] for i in node.items]
+
+        def arglist(e: Any) -> Any:
+            out = tuple(g(e) for g in getters)
+            return None if None in out else out
+        return arglist, False
+    assert isinstance(node, Transform)
+    name = node.name
+    if name == "val":
+        return operand_getter(node.args[0])
+    if name in ("tolower", "toupper", "basename", "b64"):
+        inner, any_of = operand_getter(node.args[0])
+        fn = {"tolower": rt.ascii_lower, "toupper": rt.ascii_upper, "basename": rt.basename,
+              "b64": rt.b64decode}[name]
+        map_value = rt.map_value
+
+        def single(e: Any) -> Any:
+            v = inner(e)
+            return None if v is None else map_value(fn, v)
+        return single, any_of
+    if name == "len":
+        inner, _ = operand_getter(node.args[0])
+        byte_len = rt.byte_len
+
+        def length(e: Any) -> Any:
+            v = inner(e)
+            if v is None:
+                return None
+            return len(v) if type(v) is tuple else byte_len(v)
+        return length, False
+    getters = [operand_getter(a)[0] for a in node.args]
+    if name == "concat":
+        def concat(e: Any) -> Any:
+            parts = [g(e) for g in getters]
+            return None if None in parts else "".join(parts)
+        return concat, False
+    if name == "join":
+        gsep, glist = getters
+
+        def join(e: Any) -> Any:
+            sep, lst = gsep(e), glist(e)
+            if sep is None or lst is None:
+                return None
+            if type(lst) is not tuple:
+                lst = (lst,)
+            return sep.join(x if isinstance(x, str) else str(x) for x in lst)
+        return join, False
+    if name == "getopt":
+        gargs, gopt = getters
+        sel = node.arg
+
+        def getopt(e: Any) -> Any:
+            args, opt = gargs(e), gopt(e)
+            if args is None or opt is None:
+                return None
+            if type(args) is not tuple:
+                args = (args,)
+            return rt.getopt(args, opt, sel)
+        return getopt, False
+    raise ConditionError(f"unknown transformer '{name}'", node.pos)
+
+
+# --- predicates on one extracted value ---------------------------------------------------------
+
+def scalar_pred(op: str, kind: str, vals: Sequence[Any]) -> Pred:
+    """A test of one (non-missing, single) value against constant typed values."""
+    if op == "==":
+        op = "="
+    if op == "exists":
+        return lambda _x: True
+    if op in ("in", "intersects"):
+        if kind == "ipnet":
+            nets = tuple(vals)
+            in_network = rt.in_network
+            return lambda x: any(in_network(x, n) for n in nets)
+        members = frozenset(vals)
+        return lambda x: x in members
+    if op == "pmatch":
+        prefixes = rt.PrefixSet(vals)
+        return prefixes.match
+    v = vals[0]
+    if op in ("=", "!="):
+        if kind == "ipnet":
+            net, in_network = v, rt.in_network
+            if op == "=":
+                return lambda x: in_network(x, net)
+            return lambda x: not in_network(x, net)
+        if op == "=":
+            return lambda x: x == v
+        return lambda x: x != v
+    if op == "<":
+        return lambda x: x < v
+    if op == "<=":
+        return lambda x: x <= v
+    if op == ">":
+        return lambda x: x > v
+    if op == ">=":
+        return lambda x: x >= v
+    if op in ("contains", "bcontains"):
+        return lambda x: v in x
+    if op == "icontains":
+        needle, lower = rt.ascii_lower(v), rt.ascii_lower
+        return lambda x: needle in lower(x)
+    if op in ("startswith", "bstartswith"):
+        return lambda x: x.startswith(v)
+    if op == "endswith":
+        return lambda x: x.endswith(v)
+    if op in ("glob", "iglob"):
+        rx = rt.glob_regex(v, op == "iglob")
+        return lambda x: rx.fullmatch(x) is not None
+    if op == "regex":
+        rxr = re.compile(v)
+        return lambda x: rxr.fullmatch(x) is not None
+    raise ConditionError(f"unsupported operator '{op}'", -1)
+
+
+def modifier_pred(op: str, mod: str, kind: str, vals: Sequence[Any]) -> Pred:
+    if op == "==":
+        op = "="
+    if not vals:
+        return lambda _x: False
+    if kind in ("ip", "ipnet") and op not in ("=", "!=", "regex"):
+        op = "="
+    if kind != "ipnet":
+        members = frozenset(vals)
+        if mod == "anyof" and op == "=":
+            return lambda x: x in members
+        if mod == "allof" and op == "!=":
+            return lambda x: x not in members
+    preds = tuple(scalar_pred(op, kind, (v,)) for v in vals)
+    if mod == "anyof":
+        return lambda x: any(p(x) for p in preds)
+    if mod == "allof":
+        return lambda x: all(p(x) for p in preds)
+    return lambda x: sum(1 for p in preds if p(x)) == 1  # oneof: exactly one
+
+
+def list_pred(op: str, kind: str, vals: Sequence[Any]) -> Pred:
+    """A test of a list value (tuple) for ``in`` / ``intersects`` / ``exists``."""
+    if op == "exists":
+        return lambda _x: True
+    elem = scalar_pred("in", kind, vals)
+    if op == "in":
+        return lambda xs: all(elem(x) for x in xs)
+    return lambda xs: any(elem(x) for x in xs)
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+class _Leaf:
+    """How one check is evaluated: either an inline pattern (extractor + constant) for the
+    code generator, or a closure."""
+
+    __slots__ = ("fn", "inline", "ext", "const")
+
+    def __init__(self, fn: Check, inline: str | None = None, ext: Getter | None = None, const: Any = None):
+        self.fn = fn
+        self.inline = inline
+        self.ext = ext
+        self.const = const
+
+
+_INLINE_OPS = {"=": "eq", "==": "eq", "!=": "ne", "in": "in", "intersects": "in", "contains": "contains",
+               "startswith": "startswith", "endswith": "endswith"}
+
+
+def _leaf(node: BinaryCheck | UnaryCheck) -> _Leaf:
+    left_t = check_node(node, [])
+    kind = _kind(left_t.ftype)
+    get, any_of = operand_getter(node.left)
+    is_list = left_t.is_list
+    plain_field = isinstance(node.left, FieldRef) and not any_of and not is_list
+
+    if isinstance(node, UnaryCheck):
+        def exists(e: Any) -> bool:
+            return get(e) is not None
+        return _Leaf(exists, "exists" if plain_field else None, get)
+
+    texts = rhs_values(node)
+    op = node.op
+    if texts is None:
+        return _Leaf(_field_rhs_check(node, left_t, get, any_of))
+    vals = [parse_value(t, left_t.ftype, op) for t in texts]
+    if is_list:
+        pred = list_pred(op, kind, vals)
+
+        def list_check(e: Any) -> bool:
+            x = get(e)
+            if x is None:
+                return False
+            return pred(x if type(x) is tuple else (x,))
+        return _Leaf(list_check)
+    if node.mod is not None:
+        pred = modifier_pred(op, node.mod, kind, vals)
+    else:
+        pred = scalar_pred(op, kind, vals)
+    inline = None
+    const: Any = None
+    if plain_field and node.mod is None and kind != "ipnet":
+        inline = _INLINE_OPS.get(op)
+        if inline == "in":
+            const = frozenset(vals)
+        elif inline is not None:
+            const = vals[0]
+            if inline in ("contains", "startswith", "endswith") and kind not in ("str", "bytes"):
+                inline = None
+    if any_of:
+        def any_check(e: Any) -> bool:
+            x = get(e)
+            if x is None:
+                return False
+            if type(x) is tuple:
+                return any(pred(i) for i in x)
+            return pred(x)
+        return _Leaf(any_check)
+
+    def check(e: Any) -> bool:
+        x = get(e)
+        return x is not None and pred(x)
+    return _Leaf(check, inline, get, const)
+
+
+def _field_rhs_check(node: BinaryCheck, left_t: Typed, get: Getter, any_of: bool) -> Check:
+    """Field-to-field comparison (``proc.name = val(proc.pname)``): both sides per event."""
+    assert isinstance(node.right, Transform)
+    rget, _ = operand_getter(node.right)
+    op = "=" if node.op == "==" else node.op
+    kind = _kind(left_t.ftype)
+    mod = node.mod
+
+    def compare(x: Any, y: Any) -> bool:
+        ys = y if type(y) is tuple else (y,)
+        if left_t.is_list:
+            return list_pred(op, kind, ys)(x if type(x) is tuple else (x,))
+        if op in ("in", "intersects") or mod is not None:
+            if mod is not None:
+                return modifier_pred(op, mod, kind, ys)(x)
+            return x in ys
+        if op in ("glob", "iglob"):
+            return rt.cached_glob(y, op == "iglob").fullmatch(x) is not None
+        return scalar_pred(op, kind, (y,))(x)
+
+    def check(e: Any) -> bool:
+        x = get(e)
+        if x is None:
+            return False
+        y = rget(e)
+        if y is None:
+            return False
+        if any_of and type(x) is tuple:
+            return any(compare(i, y) for i in x)
+        return compare(x, y)
+    return check
+
+
+# --- code generation --------------------------------------------------------------------------
+
+class _Gen:
+    def __init__(self) -> None:
+        self.ns: dict[str, Any] = {}
+        self.ids = itertools.count()
+
+    def name(self, prefix: str, value: Any) -> ast.Name:
+        n = f"_{prefix}{next(self.ids)}"
+        self.ns[n] = value
+        return ast.Name(n, ast.Load())
+
+    def expr(self, node: Node) -> ast.expr:
+        if isinstance(node, And | Or):
+            op: ast.boolop = ast.And() if isinstance(node, And) else ast.Or()
+            return ast.BoolOp(op, [self.expr(c) for c in node.children])
+        if isinstance(node, Not):
+            return ast.UnaryOp(ast.Not(), self.expr(node.child))
+        if isinstance(node, Macro):
+            raise ConditionError(f"filter error: unexpected identifier '{node.name}'", node.pos)
+        leaf = _leaf(node)
+        evt = ast.Name("e", ast.Load())
+        if leaf.inline is None:
+            return ast.Call(self.name("p", leaf.fn), [evt], [])
+        call = ast.Call(self.name("x", leaf.ext), [evt], [])
+        if leaf.inline == "exists":
+            return ast.Compare(call, [ast.IsNot()], [ast.Constant(None)])
+        const = self.name("v", leaf.const)
+        if leaf.inline == "eq":
+            return ast.Compare(call, [ast.Eq()], [const])
+        if leaf.inline == "in":
+            return ast.Compare(call, [ast.In()], [const])
+        tmp = f"_t{next(self.ids)}"
+        present = ast.Compare(ast.NamedExpr(ast.Name(tmp, ast.Store()), call), [ast.IsNot()], [ast.Constant(None)])
+        val = ast.Name(tmp, ast.Load())
+        test: ast.expr
+        if leaf.inline == "ne":
+            test = ast.Compare(val, [ast.NotEq()], [const])
+        elif leaf.inline == "contains":
+            test = ast.Compare(const, [ast.In()], [val])
+        else:  # startswith / endswith
+            test = ast.Call(ast.Attribute(val, leaf.inline, ast.Load()), [const], [])
+        return ast.BoolOp(ast.And(), [present, test])
+
+
+def _closures(node: Node) -> Check:
+    """The same function as closures (for trees too deep for the code generator)."""
+    if isinstance(node, And | Or):
+        fns = tuple(_closures(c) for c in node.children)
+        if isinstance(node, And):
+            return lambda e: all(f(e) for f in fns)
+        return lambda e: any(f(e) for f in fns)
+    if isinstance(node, Not):
+        inner = _closures(node.child)
+        return lambda e: not inner(e)
+    if isinstance(node, Macro):
+        raise ConditionError(f"filter error: unexpected identifier '{node.name}'", node.pos)
+    return _leaf(node).fn
+
+
+def compile_condition(node: Node) -> Check:
+    """Type-check and compile an expanded condition; raises ConditionError."""
+    gen = _Gen()
+    body = gen.expr(node)
+    func = ast.FunctionDef(
+        name="_condition",
+        args=ast.arguments(posonlyargs=[], args=[ast.arg("e")], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[ast.Return(body)], decorator_list=[], returns=None)
+    module = ast.fix_missing_locations(ast.Module([func], type_ignores=[]))
+    try:
+        code = builtins.compile(module, "<condition>", "exec")
+    except (RecursionError, MemoryError, SyntaxError):
+        return _closures(node)
+    exec(code, gen.ns)  # generated from the tree: no rule text is part of the code
+    fn: Check = gen.ns["_condition"]
+    return fn
+
+
+def operand_type_of(node: Operand) -> Typed:
+    return operand_type(node)
