@@ -81,6 +81,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     client_cert: dict[str, Any] | None = None
+    client: tuple[str, int] | None = None  # the peer address: one per connection (keep-alive check)
 
 
 @dataclass
@@ -118,7 +119,14 @@ class HttpRecorder:
                 if rec.hang_s:
                     rec._release.wait(rec.hang_s)
                 cert = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
-                req = Request(self.command, self.path, dict(self.headers.items()), body, cert or None)
+                req = Request(
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    body,
+                    cert or None,
+                    self.client_address,
+                )
                 with rec._cv:
                     if rec.fail_next > 0:
                         rec.fail_next -= 1

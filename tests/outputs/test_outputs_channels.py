@@ -180,6 +180,7 @@ def test_http_text_and_json(http_server):
     r = srv.requests[0]
     assert r.method == "POST" and r.path == "/alerts"
     assert r.headers["Content-Type"] == "text/plain" and r.headers["User-Agent"] == "ua/1"
+    assert len({r.client for r in srv.requests}) == 1  # one kept-alive connection
     d.close(2)
 
     srv2 = http_server()
@@ -278,3 +279,17 @@ def test_slack_payload(http_server):
     fields = {f["title"]: f["value"] for f in att["fields"]}
     assert fields["rule"] == "Hostile &lt;rule&gt;" and fields["priority"] == "Warning"
     assert fields["proc.pid"] == "7" and fields["tags"] == "a_tag, b_tag"
+
+
+def test_slack_caps_huge_alerts(http_server):
+    srv = http_server()
+    big = "B" * 200_000
+    d = _send(
+        {"slack_output": {"enabled": True, "webhook_url": srv.url}},
+        alerts=[make_alert(message=big, fields={"f": big})],
+    )
+    assert srv.wait_for(1)
+    d.close(2)
+    p = json.loads(srv.requests[0].body)
+    assert len(p["text"]) == 3000 and p["text"].endswith("...[truncated]")
+    assert len(srv.requests[0].body) < 10_000

@@ -14,7 +14,7 @@ from typing import Any
 
 from tercel.engine.priority import Priority
 from tercel.outputs.channels.base import Channel, Item, PermanentError, RetryableError
-from tercel.outputs.formats import escape_text, raw_line
+from tercel.outputs.formats import cap_text, escape_text, raw_line
 
 SUBJECT_FIELDS = ("rule", "priority", "source", "hostname", "count", "message")
 
@@ -48,6 +48,13 @@ def check_template(template: str) -> str | None:
     except (ValueError, IndexError) as e:
         return f"bad template: {e}"
     return None
+
+
+LINE_MAX = 4000  # any one line of a mail body (a field value, an alert line)
+
+
+def _safe(v: Any) -> str:
+    return cap_text(escape_text("<NA>" if v is None else str(v)), LINE_MAX)
 
 
 def _header_safe(s: str, limit: int = 200) -> str:
@@ -98,22 +105,21 @@ class EmailChannel(Channel):
             text_parts.append(head + "\n")
             html_parts.append(f"<h2>{html.escape(head)}</h2>")
         for a in shown:
-            line = escape_text(raw_line(a, iso8601=o.iso8601))
+            line = _safe(raw_line(a, iso8601=o.iso8601))
             text_parts.append(line)
-            text_parts.append(f"  rule: {escape_text(a.rule)}")
-            text_parts.append(f"  priority: {a.priority.label}   source: {escape_text(a.source)}")
+            text_parts.append(f"  rule: {_safe(a.rule)}")
+            text_parts.append(f"  priority: {a.priority.label}   source: {_safe(a.source)}")
             if a.tags:
-                text_parts.append(f"  tags: {escape_text(', '.join(sorted(a.tags)))}")
+                text_parts.append(f"  tags: {_safe(', '.join(sorted(a.tags)))}")
             for k, v in sorted(a.output_fields.items()):
-                text_parts.append(f"  {escape_text(str(k))}: {escape_text('<NA>' if v is None else str(v))}")
+                text_parts.append(f"  {_safe(k)}: {_safe(v)}")
             text_parts.append("")
             rows = "".join(
-                f"<tr><th align='left'>{html.escape(escape_text(str(k)))}</th>"
-                f"<td>{html.escape(escape_text('<NA>' if v is None else str(v)))}</td></tr>"
+                f"<tr><th align='left'>{html.escape(_safe(k))}</th><td>{html.escape(_safe(v))}</td></tr>"
                 for k, v in sorted(a.output_fields.items())
             )
             html_parts.append(
-                f"<h3>{html.escape(a.priority.label)}: {html.escape(escape_text(a.rule))}</h3>"
+                f"<h3>{html.escape(a.priority.label)}: {html.escape(_safe(a.rule))}</h3>"
                 f"<p><code>{html.escape(line)}</code></p>"
                 f"<table>{rows}</table>"
             )

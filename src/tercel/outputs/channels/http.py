@@ -17,7 +17,7 @@ import urllib3
 
 from tercel.engine.priority import Priority
 from tercel.outputs.channels.base import Channel, Item, PermanentError, RetryableError, dump
-from tercel.outputs.formats import escape_text
+from tercel.outputs.formats import cap_text, escape_text
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -151,10 +151,14 @@ SLACK_COLORS = {
 }
 
 
-def slack_escape(v: Any) -> str:
+SLACK_TEXT_MAX = 3000  # Slack truncates long messages; keep alerts readable and bounded
+SLACK_FIELD_MAX = 500
+
+
+def slack_escape(v: Any, limit: int = SLACK_FIELD_MAX) -> str:
     """Slack's three control characters (&, <, >: `<!channel>`, `<url|text>`) plus our line escaping."""
     s = "<NA>" if v is None else str(v)
-    return escape_text(html.escape(s, quote=False))
+    return cap_text(escape_text(html.escape(s, quote=False)), limit)
 
 
 class SlackChannel(Channel):
@@ -186,7 +190,7 @@ class SlackChannel(Channel):
         from tercel.outputs.formats import raw_line
 
         a = item.alert
-        text = slack_escape(raw_line(a, iso8601=self._iso8601))
+        text = slack_escape(raw_line(a, iso8601=self._iso8601), SLACK_TEXT_MAX)
         p: dict[str, Any] = {}
         if self._format in ("all", "text"):
             p["text"] = text
