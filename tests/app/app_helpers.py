@@ -47,11 +47,17 @@ def replay_ready() -> str | None:
         return why
     import importlib
 
+    try:
+        from tercel.fields import registry
+
+        registry.get("evt.num")  # catalog first, then extractors: the registry's own order
+    except Exception as exc:
+        return f"the field extractors do not load yet ({type(exc).__name__}: {exc})"
     for mod in ("tercel.capture.scap_reader", "tercel.state.inspector", "tercel.fields.extract"):
         try:
             importlib.import_module(mod)
-        except ImportError as exc:
-            return f"{mod} is not there yet ({exc})"
+        except Exception as exc:  # missing, or mid-way through being written by its owner
+            return f"{mod} does not import yet ({type(exc).__name__}: {exc})"
     return None
 
 

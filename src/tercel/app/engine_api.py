@@ -47,6 +47,13 @@ def _contents(results: list[Any]) -> dict[str, str]:
     return out
 
 
+def _hostname() -> str:
+    """TERCEL_HOSTNAME, FALCO_HOSTNAME, else the host name: what alerts carry (as Falco does)."""
+    from tercel.outputs.build import resolve_hostname
+
+    return resolve_hostname()
+
+
 def validate_files(files: list[str], cfg: Config) -> Loaded:
     """Every file into one engine, in order (Falco's -V); the ruleset is built only when all are valid."""
     _check_readable(files)
@@ -56,7 +63,7 @@ def validate_files(files: list[str], cfg: Config) -> Loaded:
     ruleset = None
     if all(r.successful for r in results):
         ruleset = loader.ruleset(min_priority=cfg.min_priority, rule_matching=cfg.rule_matching,
-                                 selectors=cfg.get("rules") or [])
+                                 selectors=cfg.get("rules") or [], hostname=_hostname())
     return Loaded(ruleset, results, _contents(results))
 
 
@@ -64,7 +71,7 @@ def load_rules(files: list[str], cfg: Config) -> Loaded:
     _check_readable(files)
     rules = _rules_module()
     ruleset, results = rules.load_rules(files, min_priority=cfg.min_priority, rule_matching=cfg.rule_matching,
-                                        selectors=cfg.get("rules") or [])
+                                        selectors=cfg.get("rules") or [], hostname=_hostname())
     return Loaded(ruleset, list(results), _contents(results))
 
 

@@ -105,7 +105,7 @@ def run_live(session: Any) -> int:
 def _live_once(session: Any, mod: Any) -> int:
     syscalls = syscall_set(session)
     source = _open_live(mod, session, syscalls)
-    inspector = pipeline.make_inspector(source, config=session.cfg.as_dict())
+    inspector = pipeline.make_inspector(source)
     outputs = session.make_outputs()
     stats = AlertStats(session.rule_names())
     deadline = time.monotonic() + session.ns.duration if session.ns.duration else 0.0

@@ -33,7 +33,7 @@ def open_capture(path: str) -> Any:
     mod = _import("tercel.capture.scap_reader", "the .scap reader")
     errors = capture_error_types()
     try:
-        for name in ("open_capture", "open_scap", "ScapReader", "open"):
+        for name in ("ScapReader", "open_capture"):
             fn = getattr(mod, name, None)
             if callable(fn):
                 return fn(path)
@@ -44,23 +44,25 @@ def open_capture(path: str) -> Any:
     raise Unavailable("the .scap reader has no entry point (open_capture / ScapReader)")
 
 
-def make_inspector(source: Any | None, **kwargs: Any) -> Any:
+def make_inspector(source: Any | None) -> Any:
+    """A state Inspector seeded with the source's initial state (process, fd, user lists)."""
     mod = _import("tercel.state.inspector", "state tracking")
-    cls = mod.Inspector
-    import inspect
+    initial = getattr(source, "initial", None) if source is not None else None
+    from tercel.fields import registry
 
-    params = inspect.signature(cls).parameters
-    kw = {k: v for k, v in kwargs.items() if k in params}
-    if source is not None and "source" in params:
-        return cls(source=source, **kw)
-    insp = cls(**kw)
-    if source is not None:
-        for meth in ("load_initial_state", "load_initial", "init_from_source", "load_source"):
-            fn = getattr(insp, meth, None)
-            if callable(fn):
-                fn(source)
-                break
-    return insp
+    registry.get("evt.num")  # loads the catalog, then the extractors, in the registry's order
+    return mod.Inspector(initial)
+
+
+def progress_of(source: Any) -> float:
+    """Fraction of the source consumed (0 when unknown), for the progress display."""
+    fn = getattr(source, "progress", None)
+    if not callable(fn):
+        return 0.0
+    try:
+        return float(fn() or 0.0)
+    except Exception:  # a progress display must never break a replay
+        return 0.0
 
 
 def iterate(source: Any) -> Iterator[tuple[Any, int, int, int]]:
