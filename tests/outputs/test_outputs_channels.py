@@ -293,3 +293,25 @@ def test_slack_caps_huge_alerts(http_server):
     p = json.loads(srv.requests[0].body)
     assert len(p["text"]) == 3000 and p["text"].endswith("...[truncated]")
     assert len(srv.requests[0].body) < 10_000
+
+
+def test_syslog_unix_stream_socket(tmp_path):
+    """Some syslog daemons listen on a stream socket: messages are then NUL-terminated, as glibc does."""
+    import socket
+
+    path = str(tmp_path / "log")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(5)
+    d = _send({"syslog_output": {"enabled": True, "address": path}}, alerts=ALERTS[:2])
+    conn, _ = srv.accept()
+    conn.settimeout(5)
+    buf = b""
+    while buf.count(b"\0") < 2:
+        buf += conn.recv(65536)
+    msgs = buf.split(b"\0")[:2]
+    assert [m.split(b" tercel: ", 1)[1] for m in msgs] == [_text(a).encode() for a in ALERTS[:2]]
+    assert d.close(2)
+    conn.close()
+    srv.close()

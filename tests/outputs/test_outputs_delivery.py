@@ -207,6 +207,7 @@ def test_global_priority_and_close_flushes(tmp_path):
         ({"outputs_queue": {"capacity": -1}}, "outputs_queue.capacity"),
         ({"output_timeout": "soon"}, "output_timeout"),
         ({"priority": "loud"}, "priority"),
+        ({"output_max_size": 10}, "output_max_size"),
         ({"program_output": {"enabled": True, "program": "echo 'unterminated"}}, "program_output.program"),
         ({"syslog_output": {"enabled": True, "facility": "nope"}}, "syslog_output.facility"),
         ({"syslog_output": {"enabled": True, "host": "127.0.0.1", "port": 70000}}, "syslog_output.port"),

@@ -90,6 +90,8 @@ def load(
     json_output = top.get_bool("json_output", False)
     buffered = top.get_bool("buffered_outputs", False)
     max_size = top.get_int("output_max_size", DEFAULT_MAX_SIZE, minimum=0)
+    if 0 < max_size < 1024:
+        raise ConfigError("output_max_size", f"must be 0 (no cap) or at least 1024, got {max_size}")
     jopts = JsonOptions(
         include_output=top.get_bool("json_include_output_property", True),
         include_output_fields=top.get_bool("json_include_output_fields_property", True),

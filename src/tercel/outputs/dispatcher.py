@@ -27,7 +27,9 @@ _STOP = object()
 
 
 class Dispatcher:
-    def __init__(self, config: OutputsConfig, *, warn_interval: float = 10.0) -> None:
+    def __init__(self, config: OutputsConfig | Mapping[str, Any], *, warn_interval: float = 10.0) -> None:
+        if not isinstance(config, OutputsConfig):
+            config = load(config)
         self.config = config
         self._warn = RateLimitedLog(interval=warn_interval)
         self._q: queue.Queue[Any] = queue.Queue(config.queue_capacity)

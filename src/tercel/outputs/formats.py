@@ -59,8 +59,9 @@ def cap_text(s: str, limit: int) -> str:
     """Cut `s` to at most `limit` characters (0 = no limit), marking the cut."""
     if limit <= 0 or len(s) <= limit:
         return s
-    keep = max(limit - len(TRUNCATION_MARK), 0)
-    return s[:keep] + TRUNCATION_MARK
+    if limit <= len(TRUNCATION_MARK):
+        return s[:limit]
+    return s[: limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK
 
 
 # --- time formats -------------------------------------------------------------------------------
@@ -136,6 +137,9 @@ class JsonOptions:
     max_size: int = 0  # characters; 0 = no cap
 
 
+_SIMPLE = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(v: Any) -> Any:
     if v is None or isinstance(v, (str, bool, int, float)):
         return v
@@ -146,6 +150,12 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (list, tuple, set, frozenset)):
         return [_jsonable(x) for x in v]
     return str(v)
+
+
+def _fields(fields: dict[str, Any]) -> dict[str, Any]:
+    if all(type(v) in _SIMPLE for v in fields.values()):
+        return dict(fields)  # the common case: already JSON values
+    return {str(k): _jsonable(v) for k, v in fields.items()}
 
 
 def alert_dict(alert: Alert, options: JsonOptions) -> dict[str, Any]:
@@ -161,7 +171,7 @@ def alert_dict(alert: Alert, options: JsonOptions) -> dict[str, Any]:
     if internal:
         # handle_msg: "output" is the bare message, fields always present, no tags
         d["output"] = alert.message
-        d["output_fields"] = {str(k): _jsonable(v) for k, v in alert.output_fields.items()}
+        d["output_fields"] = _fields(alert.output_fields)
         return d
     if options.include_output:
         d["output"] = raw_line(alert, iso8601=options.iso8601)
@@ -170,7 +180,7 @@ def alert_dict(alert: Alert, options: JsonOptions) -> dict[str, Any]:
     if options.include_message:
         d["message"] = alert.message
     if options.include_output_fields:
-        d["output_fields"] = {str(k): _jsonable(v) for k, v in alert.output_fields.items()}
+        d["output_fields"] = _fields(alert.output_fields)
     return d
 
 
@@ -180,14 +190,26 @@ def dump_json(d: dict[str, Any]) -> str:
     return valid_unicode(out)
 
 
+def _level(lengths: list[int], excess: int) -> int:
+    """The length L such that cutting every string longer than L down to L removes `excess` chars."""
+    lens = sorted(lengths, reverse=True)
+    total = 0
+    for i, n in enumerate(lens):
+        total += n
+        level = (total - excess) // (i + 1)
+        nxt = lens[i + 1] if i + 1 < len(lens) else 0
+        if level >= nxt:
+            return max(level, 0)
+    return 0
+
+
 def _shrink(d: dict[str, Any], limit: int) -> str:
-    """Cut the longest strings until the dump fits in `limit` characters."""
+    """Cut the longest strings (output, message, field values) evenly until the dump fits."""
     out = dump_json(d)
-    for _ in range(64):
+    for _ in range(16):
         excess = len(out) - limit
         if excess <= 0:
             break
-        # candidates: (container, key) of every string value
         slots: list[tuple[dict[str, Any], str]] = [
             (d, k) for k in ("output", "message") if isinstance(d.get(k), str)
         ]
@@ -196,13 +218,18 @@ def _shrink(d: dict[str, Any], limit: int) -> str:
             slots += [(fields, k) for k, v in fields.items() if isinstance(v, str)]
         if not slots:
             break
-        box, key = max(slots, key=lambda s: len(s[0][s[1]]))
-        val = box[key]
-        if len(val) <= len(TRUNCATION_MARK):
+        # work in dump cost, not characters: an escaped control character costs 6
+        costs = [len(json.dumps(box[k], ensure_ascii=False)) - 2 for box, k in slots]
+        level = _level(costs, excess)
+        changed = False
+        for (box, k), cost in zip(slots, costs, strict=True):
+            if cost > level:
+                keep = len(box[k]) * level // cost
+                box[k] = cap_text(box[k], keep) if keep > 0 else ""
+                changed = True
+        if not changed:
             break
-        # escaping can make a character cost up to 6 in the dump: cut generously
-        box[key] = cap_text(val, max(len(val) - excess - len(TRUNCATION_MARK), len(TRUNCATION_MARK)))
-        out = dump_json(d)
+        out = dump_json(d)  # escaping makes some characters cost more: measure again
     return out
 
 

@@ -5,6 +5,7 @@ counting). The syslog severity is the alert priority (Falco's priorities are sys
 from __future__ import annotations
 
 import datetime
+import errno
 import os
 import socket
 import time
@@ -49,6 +50,7 @@ class SyslogChannel(Channel):
         self._protocol = protocol if host else "unix"
         self._timeout = timeout
         self._sock: socket.socket | None = None
+        self._unix_stream = False  # /dev/log may be a stream socket: glibc then sends NUL-terminated
 
     # --- framing --------------------------------------------------------------------------------
 
@@ -79,7 +81,17 @@ class SyslogChannel(Channel):
             if self._protocol == "unix":
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                 s.settimeout(self._timeout)
-                s.connect(self._address)
+                try:
+                    s.connect(self._address)
+                    self._unix_stream = False
+                except OSError as e:
+                    s.close()
+                    if e.errno != errno.EPROTOTYPE:
+                        raise
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    s.settimeout(self._timeout)
+                    s.connect(self._address)
+                    self._unix_stream = True
             else:
                 kind = socket.SOCK_STREAM if self._protocol == "tcp" else socket.SOCK_DGRAM
                 infos = socket.getaddrinfo(self._host, self._port, type=kind)
@@ -101,6 +113,8 @@ class SyslogChannel(Channel):
         try:
             if self._protocol == "tcp":
                 s.sendall(data)
+            elif self._unix_stream:
+                s.sendall(data + b"\0")
             else:
                 s.send(data)
         except OSError as e:
