@@ -221,3 +221,25 @@ def test_garbage_only_raises_condition_error(text):
         assert isinstance(e.message, str) and -1 <= e.offset <= len(text)
     else:
         assert parse(to_text(node)) == node
+
+
+_check_tokens = st.sampled_from([
+    " and ", " or ", "not ", "(", ")", "proc.name", "proc.aname", "proc.aname[2]", "evt.arg[0]", "evt.arg.flags",
+    "fd.net", "fd.ip", "evt.num", "evt.buffer", "fd.types", "proc.nme", "evt.type", " = ", " != ", " in ",
+    " contains ", " bcontains ", " pmatch ", " > ", " exists", "(a, b)", "(10.0.0.0/8)", "'x'", "12", "cafe",
+    "tolower(", "len(", "val(", "join(',', ", "oneof ", "macro_a", ")",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_check_tokens, min_size=1, max_size=14).map("".join))
+def test_garbage_through_every_stage_only_raises_condition_error(text):
+    from tercel.engine.condition import compile, event_types, validate
+
+    try:
+        node = parse(text)
+        validate(node)
+        event_types(node)
+        compile(node)
+    except ConditionError as e:
+        assert e.message

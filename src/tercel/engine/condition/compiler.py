@@ -144,9 +144,7 @@ def scalar_pred(op: str, kind: str, vals: Sequence[Any]) -> Pred:
         return lambda _x: True
     if op in ("in", "intersects"):
         if kind == "ipnet":
-            nets = tuple(vals)
-            in_network = rt.in_network
-            return lambda x: any(in_network(x, n) for n in nets)
+            return rt.NetSet(vals).match
         members = frozenset(vals)
         return lambda x: x in members
     if op == "pmatch":
@@ -155,10 +153,10 @@ def scalar_pred(op: str, kind: str, vals: Sequence[Any]) -> Pred:
     v = vals[0]
     if op in ("=", "!="):
         if kind == "ipnet":
-            net, in_network = v, rt.in_network
+            netset = rt.NetSet((v,)).match
             if op == "=":
-                return lambda x: in_network(x, net)
-            return lambda x: not in_network(x, net)
+                return netset
+            return lambda x: not netset(x)
         if op == "=":
             return lambda x: x == v
         return lambda x: x != v
@@ -278,6 +276,18 @@ def _leaf(node: BinaryCheck | UnaryCheck) -> _Leaf:
             const = vals[0]
             if inline in ("contains", "startswith", "endswith") and kind not in ("str", "bytes"):
                 inline = None
+    if any_of and node.mod is None and kind != "ipnet" and op in ("=", "==", "in", "intersects"):
+        # any ancestor equal to / in the constants: one set operation
+        members = frozenset(vals)
+
+        def any_in(e: Any) -> bool:
+            x = get(e)
+            if x is None:
+                return False
+            if type(x) is tuple:
+                return not members.isdisjoint(x)
+            return x in members
+        return _Leaf(any_in)
     if any_of:
         def any_check(e: Any) -> bool:
             x = get(e)

@@ -86,28 +86,33 @@ def cached_glob(pattern: str, icase: bool) -> re.Pattern[str]:
     return glob_regex(pattern, icase)
 
 
-def path_components(path: str) -> tuple[str, ...]:
-    return tuple(p for p in path.split("/") if p)
+def _normal_path(path: str) -> str:
+    return "/" + "/".join(p for p in path.split("/") if p)
 
 
 class PrefixSet:
-    """``pmatch``: a path matches when it equals or lies under one of the prefixes."""
+    """``pmatch``: a path matches when it equals or lies under one of the prefixes (compared
+    component by component, so ``/etc`` covers ``/etc/passwd`` but not ``/etcx``)."""
 
-    __slots__ = ("_set", "_lens")
+    __slots__ = ("_set", "_root")
 
     def __init__(self, prefixes: Iterable[str]) -> None:
-        self._set = {path_components(p) for p in prefixes}
-        self._lens = sorted({len(p) for p in self._set})
+        self._set = {_normal_path(p) for p in prefixes}
+        self._root = "/" in self._set
 
     def match(self, path: str) -> bool:
-        comps = path_components(path)
-        n = len(comps)
+        if self._root:
+            return True
+        if not path.startswith("/") or "//" in path or (path.endswith("/") and len(path) > 1):
+            path = _normal_path(path)
         s = self._set
-        for k in self._lens:
-            if k > n:
-                return False
-            if comps[:k] in s:
+        if path in s:
+            return True
+        i = path.find("/", 1)
+        while i != -1:
+            if path[:i] in s:
                 return True
+            i = path.find("/", i + 1)
         return False
 
 
@@ -119,12 +124,34 @@ def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
         return None
 
 
+@lru_cache(maxsize=4096)
+def address_key(text: str) -> tuple[int, int]:
+    """(IP version, address as an integer); (0, 0) when the text is not an address."""
+    addr = parse_address(text)
+    return (0, 0) if addr is None else (addr.version, int(addr))
+
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+class NetSet:
+    """Membership of an address (canonical text) in any of some networks."""
+
+    __slots__ = ("_nets",)
+
+    def __init__(self, nets: Iterable[Network]) -> None:
+        self._nets = tuple((n.version, int(n.netmask), int(n.network_address)) for n in nets)
+
+    def match(self, value: str) -> bool:
+        version, a = address_key(value)
+        for v, mask, net in self._nets:
+            if v == version and a & mask == net:
+                return True
+        return False
+
+
 def in_network(value: str, net: Network) -> bool:
-    addr = parse_address(value)
-    return addr is not None and addr.version == net.version and addr in net
+    return NetSet((net,)).match(value)
 
 
 def getopt(args: tuple[str, ...], optstring: str, selector: str | None) -> Any:
