@@ -82,7 +82,10 @@ class Dispatcher:
             return True
         self._closed = True
         end = time.monotonic() + deadline_s
-        self._q.put(_STOP)  # unbounded wait is impossible: the dispatcher thread keeps draining
+        try:  # the dispatcher thread keeps draining, so a full queue frees up quickly
+            self._q.put(_STOP, timeout=max(deadline_s, 0.01))
+        except queue.Full:
+            pass  # deadline reached with the queue still full: the workers are aborted below
         self._thread.join(max(end - time.monotonic(), 0.0))
         for w in self._workers:
             w.stop()
