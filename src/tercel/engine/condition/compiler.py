@@ -233,7 +233,9 @@ class _Leaf:
 
 
 _INLINE_OPS = {"=": "eq", "==": "eq", "!=": "ne", "in": "in", "intersects": "in", "contains": "contains",
-               "startswith": "startswith", "endswith": "endswith"}
+               "startswith": "startswith", "endswith": "endswith", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_INLINE_CMP: dict[str, type[ast.cmpop]] = {"ne": ast.NotEq, "lt": ast.Lt, "le": ast.LtE, "gt": ast.Gt,
+                                            "ge": ast.GtE}
 
 
 def _leaf(node: BinaryCheck | UnaryCheck) -> _Leaf:
@@ -373,8 +375,8 @@ class _Gen:
         present = ast.Compare(ast.NamedExpr(ast.Name(tmp, ast.Store()), call), [ast.IsNot()], [ast.Constant(None)])
         val = ast.Name(tmp, ast.Load())
         test: ast.expr
-        if leaf.inline == "ne":
-            test = ast.Compare(val, [ast.NotEq()], [const])
+        if leaf.inline in _INLINE_CMP:
+            test = ast.Compare(val, [_INLINE_CMP[leaf.inline]()], [const])
         elif leaf.inline == "contains":
             test = ast.Compare(const, [ast.In()], [val])
         else:  # startswith / endswith
