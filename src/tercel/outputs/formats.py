@@ -118,7 +118,10 @@ def raw_line(alert: Alert, *, iso8601: bool) -> str:
 
 def format_text(alert: Alert, *, iso8601: bool, max_size: int = 0) -> str:
     """Falco's text alert, escaped to a single safe line and capped at `max_size` characters."""
-    return cap_text(escape_text(raw_line(alert, iso8601=iso8601)), max_size)
+    line = raw_line(alert, iso8601=iso8601)
+    if max_size > 0 and len(line) > max_size:
+        line = line[:max_size]  # escaping only grows a line: don't escape what will be cut anyway
+    return cap_text(escape_text(line), max_size)
 
 
 # --- JSON ---------------------------------------------------------------------------------------
