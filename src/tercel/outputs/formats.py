@@ -120,7 +120,7 @@ def format_text(alert: Alert, *, iso8601: bool, max_size: int = 0) -> str:
     """Falco's text alert, escaped to a single safe line and capped at `max_size` characters."""
     line = raw_line(alert, iso8601=iso8601)
     if max_size > 0 and len(line) > max_size:
-        line = line[:max_size]  # escaping only grows a line: don't escape what will be cut anyway
+        line = line[: max_size + 1]  # escaping only grows a line: don't escape what will be cut anyway
     return cap_text(escape_text(line), max_size)
 
 
