@@ -566,8 +566,18 @@ static __always_inline void push_dpath(struct ev *e, struct dentry *d, struct vf
 	m.cpu = e->cpu;
 	m.max = TC_NAME_MAX;
 	if (w.n == 0) {
-		e->s->buf[e->s->off & TC_MASK] = '/';
-		e->s->off++;
+		/* a file on an internal mount (memfd, pipe, ...): its own name, "/memfd:x" as in /proc */
+		const unsigned char *nm = BPF_CORE_READ(d, d_name.name);
+		char c0 = 0;
+		bpf_probe_read_kernel(&c0, 1, nm);
+		if (c0 && c0 != '/') {
+			e->s->ptrs[0] = (__u64)nm;
+			m.n = 1;
+			bpf_loop(1, demit_cb, &m, 0);
+		} else {
+			e->s->buf[e->s->off & TC_MASK] = '/';
+			e->s->off++;
+		}
 	} else {
 		bpf_loop(w.n & (TC_DEPTH + 8 - 1), demit_cb, &m, 0);
 	}
