@@ -79,3 +79,23 @@ def engine_compiles() -> str | None:
             why = "the rule engine cannot compile yet: " + "; ".join(e.message for e in res.errors)
     _COMPILES.append(why)
     return why
+
+
+def enter_events_filtered() -> str | None:
+    """None when syscall enter events reach no rule (Falco 0.44's behaviour, the engine contract), else why.
+
+    The ruleset recognises a syscall enter event from the event table's ``is_syscall`` flag or the
+    libs' EC_SYSCALL category bit; until the table carries one of them, 2022-format captures (with
+    enter events) would alert twice per syscall."""
+    try:
+        from types import SimpleNamespace
+
+        from tercel.engine.rules.ruleset import _is_syscall_enter
+        from tercel.state import eventtable
+    except Exception as exc:
+        return f"cannot probe the enter-event contract ({type(exc).__name__}: {exc})"
+    probe = SimpleNamespace(is_exit=False, info=eventtable.info(2), name="open", type=2)  # open enter
+    if not _is_syscall_enter(probe):
+        return ("syscall enter events still reach rules: tercel.state.eventtable marks no event as a syscall "
+                "(no is_syscall / EC_SYSCALL), which engine.rules.Ruleset needs to skip enter events")
+    return None

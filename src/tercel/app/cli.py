@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from tercel.app import info, listing, log
@@ -42,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not the user's input: one line, the traceback on request
+        if os.environ.get("TERCEL_DEBUG"):
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (set TERCEL_DEBUG=1 for the traceback)")
+        return 2
     except BrokenPipeError:  # `tercel -L | head`: the reader went away; not an error
         try:
             sys.stdout = open("/dev/null", "w")  # silence the flush at exit
