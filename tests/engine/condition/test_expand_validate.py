@@ -56,6 +56,19 @@ def test_expand_modifier_lists():
 # --- validation against the catalog ---------------------------------------------------------
 
 
+@pytest.fixture
+def fields_with_ka():
+    from tercel.fields import registry
+    from tercel.fields.registry import FieldDef
+
+    added = registry.get("ka.user.name") is None
+    if added:
+        registry.declare(FieldDef(name="ka.user.name", ftype="CHARBUF", desc="test", field_class="tst"))
+    yield
+    if added:
+        registry._fields.pop("ka.user.name", None)
+
+
 @pytest.mark.parametrize("cond", [
     "proc.name = bash and proc.aname[2] = sshd and proc.aname = bash",
     "evt.arg.flags contains O_CREAT and evt.arg[0] = 3 and proc.env[HOME] = /root",
@@ -210,3 +223,12 @@ def test_official_rule_event_types(rules_dir):
 
 def test_macro_node_in_event_types_is_neutral():
     assert event_types(Macro("x")) is None
+
+
+def test_warnings_carry_offsets_and_na_checks(fields_with_ka):
+    (w,) = validate(parse("proc.name = a and ka.user.name = <NA>"))
+    assert "<NA>" in w and "ka.user.name" in w
+    assert w.offset == 33
+    assert validate(parse("proc.pname = <NA>")) == []  # syscall fields: Falco does not warn
+    (d,) = validate(parse("proc.name = a and evt.dir = <"))
+    assert d.offset == 18

@@ -40,6 +40,17 @@ _IP_OPS = frozenset({"=", "==", "!=", "in", "exists", "intersects"})
 _LIST_OPS = frozenset({"in", "exists", "intersects"})
 
 
+class ConditionWarning(str):
+    """A warning text that also knows where in the condition it applies (``offset``)."""
+
+    offset: int
+
+    def __new__(cls, text: str, offset: int = -1) -> ConditionWarning:
+        w = super().__new__(cls, text)
+        w.offset = offset
+        return w
+
+
 @dataclass(frozen=True, slots=True)
 class Typed:
     """The type of an operand after its transformers: Falco type name and list-ness."""
@@ -78,7 +89,7 @@ def operand_type(node: Operand, warnings: list[str] | None = None) -> Typed:
     if isinstance(node, FieldRef):
         fdef, _ = resolve_field(node)
         if warnings is not None and fdef.deprecated:
-            warnings.append(f"field '{fdef.name}' is deprecated")
+            warnings.append(ConditionWarning(f"field '{fdef.name}' is deprecated", node.pos))
         return Typed(fdef.ftype, fdef.is_list, _field_text(node))
     if isinstance(node, Literal):
         return Typed("CHARBUF", False, node.value)
@@ -239,20 +250,22 @@ _TRANSFORMER_WORDS = ("val", "tolower", "toupper", "b64", "basename", "len", "jo
 _RGX_SPECIAL = set(".+*?^$()[]{}|\\")
 
 
-def _value_warnings(op: str, v: str, warnings: list[str]) -> None:
+def _value_warnings(op: str, v: str, warnings: list[str], pos: int, field: str) -> None:
     nospace = "".join(v.split())
+    # Falco's filter_warning_resolver: only k8s audit / json fields may hold "<NA>" as text
+    if v == "<NA>" and field.startswith(("ka.", "jevt.")) and op in ("=", "==", "!=", "in", "intersects"):
+        warnings.append(ConditionWarning(
+            f"comparing '{field}' with '<NA>' is unsafe: a missing value never equals it", pos))
     if op == "regex" and not _regex_needs_regex(v):
-        warnings.append(f"regex check with '{v}' may be optimized with simpler operators such as "
-                        "'=', 'contains', 'startswith', 'endswith'")
-    if "." in nospace:
-        try:
-            if registry.resolve(nospace.split("[", 1)[0]) is not None:
-                warnings.append(f"'{v}' may be a valid field misused as a const string value")
-        except Exception:
-            pass
+        warnings.append(ConditionWarning(
+            f"regex check with '{v}' may be optimized with simpler operators such as "
+            "'=', 'contains', 'startswith', 'endswith'", pos))
+    if "." in nospace and registry.resolve(nospace.split("[", 1)[0]) is not None:
+        warnings.append(ConditionWarning(f"'{v}' may be a valid field misused as a const string value", pos))
     for t in _TRANSFORMER_WORDS:
         if len(nospace) >= len(t) + 2 and nospace.startswith(t + "(") and nospace.endswith(")"):
-            warnings.append(f"'{v}' may be a valid field transformer misused as a const string value")
+            warnings.append(ConditionWarning(
+                f"'{v}' may be a valid field transformer misused as a const string value", pos))
 
 
 def _regex_needs_regex(v: str) -> bool:
@@ -334,7 +347,7 @@ def check_node(node: BinaryCheck | UnaryCheck, warnings: list[str]) -> Typed:
             parse_value(v, vtype, node.op)
         except ValueError as e:
             raise ConditionError(f"filter error: {e}", node.right.pos) from None
-        _value_warnings(node.op, v, warnings)
+        _value_warnings(node.op, v, warnings, node.right.pos, left.name)
     return left
 
 
