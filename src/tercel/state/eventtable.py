@@ -268,12 +268,12 @@ _CODES_BY_NAME = _index_by_name()
 def codes_for_name(name: str) -> tuple[int, ...]:
     """PPME codes whose events show ``evt.type == name``: exit codes (every generation) and meta codes.
 
-    A syscall name that may also travel as a GENERIC event (any PPM_SC name) includes GENERIC_X (1);
-    events of that code still need an ``evt.type`` comparison, since GENERIC_X carries every such
-    syscall.
+    A syscall that had no dedicated event in the 2022 table travels as a GENERIC event in captures of
+    that era (and from drivers that lack its event), so its name also maps to GENERIC_X (1); events of
+    that code still need an ``evt.type`` comparison, since GENERIC_X carries every such syscall.
     """
     codes = _CODES_BY_NAME.get(name, ())
-    if name in SYSCALL_NAME_SET and GENERIC_X not in codes:
+    if name in SYSCALL_NAME_SET and not any(c < PPM_EVENT_MAX_2022 for c in codes):
         codes = (*codes, GENERIC_X)
     return codes
 

@@ -49,6 +49,7 @@ class _NoContext:
 
 
 NO_CONTEXT: RenderContext = _NoContext()
+AT_FDCWD = -100
 
 # --- errno and signal names -------------------------------------------------------------------
 ERRNO_NAMES: dict[int, str] = dict(_errno.errorcode)
@@ -83,12 +84,16 @@ def render_res(evt: Event) -> str | None:
     return "SUCCESS"
 
 
+_RES_TYPES = frozenset({et.PT_ERRNO, et.PT_FD, et.PT_PID, et.PT_INT64, et.PT_UINT64})
+
+
 def rawres(evt: Event) -> int | None:
-    """``evt.rawres``: the return value of an exit event (first ERRNO/FD/PID parameter), else None."""
+    """``evt.rawres``: the return value of an exit event (its first parameter when that is an 8-byte
+    ERRNO/FD/PID/INT64/UINT64, as for brk and mmap), else None."""
     if not evt.type & 1:
         return None
     params = evt.info.params
-    if not params or params[0].type not in (et.PT_ERRNO, et.PT_FD, et.PT_PID):
+    if not params or params[0].type not in _RES_TYPES:
         return None
     v = evt.param(0)
     return v if isinstance(v, int) else None
@@ -202,6 +207,8 @@ def _render_typed(evt: Event, p: et.ParamInfo, t: int, v: Any, raw: bytes, ctx: 
     if v is None and t not in (et.PT_SOCKADDR, et.PT_SOCKTUPLE):
         return ("", "")
     if t == et.PT_FD or t == et.PT_FD32:
+        if v == AT_FDCWD:
+            return (str(v), "AT_FDCWD")
         if v < 0:
             return (str(v), errno_name(v))
         return (str(v), ctx.fd_label(evt, v) or "")
@@ -267,13 +274,18 @@ def render_arg(evt: Event, name_or_index: str | int, ctx: RenderContext = NO_CON
     return r[1] or r[0]
 
 
-def render_args(evt: Event, ctx: RenderContext = NO_CONTEXT) -> str:
-    """``evt.args``: ``name=value(resolved) `` for each parameter the event carries."""
+def render_args(evt: Event, ctx: RenderContext = NO_CONTEXT, max_params: int | None = None) -> str:
+    """``evt.args``: ``name=value(resolved) `` for each parameter the event carries.
+
+    ``max_params`` caps the parameters shown (sysdig 0.29 shows at most its table's count:
+    ``evt.info.nparams_2022``)."""
     if evt.type <= et.GENERIC_X:
         return ""  # sysdig shows no arguments for generic syscall events
     out = []
     params = evt.info.params
     n = min(evt.nparams, len(params))
+    if max_params is not None and max_params >= 0:
+        n = min(n, max_params)
     for i in range(n):
         r = render_param(evt, i, ctx)
         if r is None:
