@@ -1,0 +1,7 @@
+"""Attaches value extraction to the declared fields (imported by the registry on first use)."""
+
+from __future__ import annotations
+
+from tercel.fields import extract_evt, extract_fd, extract_proc
+
+__all__ = ["extract_evt", "extract_fd", "extract_proc"]
