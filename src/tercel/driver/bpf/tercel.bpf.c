@@ -353,15 +353,16 @@ static __always_inline void ev_submit(struct ev *e)
 }
 
 /* ---- kernel data helpers ------------------------------------------------------------------ */
+/* regs is a BTF pointer in tp_btf programs: direct loads (probe-mem) instead of helper calls */
 static __always_inline unsigned long arg(struct pt_regs *regs, int i)
 {
 	switch (i) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	case 3: return BPF_CORE_READ(regs, r10);
-	case 4: return BPF_CORE_READ(regs, r8);
-	default: return BPF_CORE_READ(regs, r9);
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
 	}
 }
 
@@ -449,23 +450,26 @@ static __always_inline __u32 encode_dev(__u32 dev)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffU) << 12);
 }
 
+/* current's struct file for fd (NULL if none); t is a BTF pointer so the walk is direct loads, and the
+ * result is cast back to a BTF pointer so callers can dereference it without helper calls */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
-	struct files_struct *files = BPF_CORE_READ(t, files);
 	struct fdtable *fdt;
 	struct file **arr;
 	struct file *f = NULL;
-	unsigned int max;
 
-	if (!files || fd < 0)
+	if (fd < 0)
 		return NULL;
-	fdt = BPF_CORE_READ(files, fdt);
-	max = BPF_CORE_READ(fdt, max_fds);
-	if (fd >= max)
+	fdt = t->files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	arr = BPF_CORE_READ(fdt, fd);
+	arr = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-	return f;
+	if (!f)
+		return NULL;
+	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 }
 
 static __always_inline __u64 task_pid_vnr_of(struct pid *pid)
@@ -873,7 +877,7 @@ int BPF_PROG(tercel_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!traced())
 		return 0;
-	id = BPF_CORE_READ(regs, orig_ax);
+	id = regs->orig_ax;
 	if (!interested(id))
 		return 0;
 	t = bpf_get_current_task_btf();
@@ -1008,10 +1012,10 @@ static __always_inline void push_file_ids(struct ev *e, long fd, __u32 *created)
 {
 	struct file *f = fd >= 0 ? fd_file(bpf_get_current_task_btf(), fd) : NULL;
 	if (f) {
-		struct inode *ino = BPF_CORE_READ(f, f_inode);
-		push_u32(e, encode_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
-		push_u64(e, BPF_CORE_READ(ino, i_ino));
-		if (created && (BPF_CORE_READ(f, f_mode) & L_FMODE_CREATED))
+		struct inode *ino = f->f_inode;
+		push_u32(e, encode_dev(ino->i_sb->s_dev));
+		push_u64(e, ino->i_ino);
+		if (created && (f->f_mode & L_FMODE_CREATED))
 			*created = 1;
 	} else {
 		push_u32(e, 0);
