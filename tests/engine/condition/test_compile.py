@@ -83,6 +83,8 @@ TABLE = [
     ("tst.i >= 5", {"tst.i": 5}, True),
     ("tst.i in (1, 2, 3)", {"tst.i": 2}, True),
     ("tst.u intersects (1, 2)", {"tst.u": 3}, False),
+    ("tst.u = -1", {"tst.u": 2**64 - 1}, True),  # stored at the field's width, as libsinsp does
+    ("tst.i = -1", {"tst.i": -1}, True),
     ("tst.rt > 1000000000", {"tst.rt": 2_000_000_000}, True),
     ("tst.d > 1.5", {"tst.d": 2.0}, True),
     # booleans

@@ -193,6 +193,11 @@ def _op_error(op: str, t: Typed) -> str | None:
     return f"'{op}' operator not supported for type '{t.ftype}'"
 
 
+_UNSIGNED_BITS = {
+    "UINT8": 8, "FLAGS8": 8, "ENUMFLAGS8": 8, "SIGTYPE": 8, "L4PROTO": 8, "UINT16": 16, "FLAGS16": 16,
+    "ENUMFLAGS16": 16, "PORT": 16, "SYSCALLID": 16, "UINT32": 32, "FLAGS32": 32, "ENUMFLAGS32": 32, "UID": 32,
+    "GID": 32, "MODE": 32, "UINT64": 64, "RELTIME": 64, "ABSTIME": 64,
+}
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
@@ -219,7 +224,10 @@ def parse_value(text: str, ftype: str, op: str) -> object:
         return text
     kind = registry.value_kind(ftype)
     if kind == "int":
-        return parse_int(text, ftype)
+        n = parse_int(text, ftype)
+        bits = _UNSIGNED_BITS.get(ftype)
+        # libsinsp stores the value at the field's width: "-1" on a UINT32 is 4294967295
+        return n & ((1 << bits) - 1) if bits is not None and n < 0 else n
     if kind == "double":
         try:
             return float(text)
