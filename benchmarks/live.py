@@ -14,6 +14,7 @@ ask the kernel for); --decode builds a state-layer Event for every record, as a 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -100,6 +101,17 @@ class Consumer(threading.Thread):
             self.count += len(offs)
 
 
+def prog_stats() -> dict[str, tuple[int, int]]:
+    """run_time_ns / run_cnt of tercel's programs (tail-called handlers count in tercel_sys_exit)."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, check=False).stdout
+    try:
+        progs = json.loads(out or "[]")
+    except ValueError:
+        return {}
+    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in progs
+            if str(p.get("name", "")).startswith("tercel")}
+
+
 def measure(exe: Path, kind: str, n: int, target: str, decode: bool, repeat: int) -> None:
     base = min(run_storm(exe, kind, n, target) for _ in range(repeat))
     src = LiveSource(select_syscalls(STABLE_RULE_TYPES), scan_proc=False)
@@ -112,7 +124,9 @@ def measure(exe: Path, kind: str, n: int, target: str, decode: bool, repeat: int
         before = src.counters()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         cons.start()
+        s0 = prog_stats()
         traced = min(run_storm(exe, kind, n, target) for _ in range(repeat))
+        s1 = prog_stats()
         time.sleep(0.2)  # let the consumer finish the tail
         cons.stop_flag.set()
         cons.join()
@@ -128,6 +142,10 @@ def measure(exe: Path, kind: str, n: int, target: str, decode: bool, repeat: int
     print(f"   consumer CPU      {100 * cpu / wall:>11.1f} %")
     print(f"   cost per {unit:<10} {1e9 * base / n:>8.0f} ns unmonitored, {1e9 * traced / n:.0f} ns with tercel "
           f"(ratio {traced / base:.2f}x)")
+    for name, (ns, cnt) in sorted(s1.items()):
+        d_ns, d_cnt = ns - s0.get(name, (0, 0))[0], cnt - s0.get(name, (0, 0))[1]
+        if d_cnt and d_ns:
+            print(f"   kernel {name:<16} {d_cnt:>10,} runs, {d_ns / d_cnt:.0f} ns/run")
 
 
 def main() -> None:
@@ -136,9 +154,23 @@ def main() -> None:
     ap.add_argument("--n-exec", type=int, default=2_000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--decode", action="store_true", help="build an Event per record in the consumer")
+    ap.add_argument("--bpf-stats", action="store_true",
+                    help="enable kernel.bpf_stats_enabled during the run to print kernel ns per program run")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("benchmarks/live.py: needs root (eBPF)")
+    stats_path = Path("/proc/sys/kernel/bpf_stats_enabled")
+    old_stats = stats_path.read_text().strip() if args.bpf_stats else None
+    if args.bpf_stats:
+        stats_path.write_text("1")
+    try:
+        run_all(args)
+    finally:
+        if old_stats is not None:
+            stats_path.write_text(old_stats)
+
+
+def run_all(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         exe = build_storm(tmp)
