@@ -194,6 +194,8 @@ def _both(a: Callable[[FdInfo], Any], b: Callable[[FdInfo], Any]) -> Callable[[F
 
 
 def _l4proto(fi: FdInfo) -> str | None:
+    if fi.type == R.FD_UNKNOWN:
+        return "<NA>"  # e.g. an AF_PACKET socket, as current libsinsp prints it
     # libsinsp shows the protocol of sockets with an address only
     if fi.type not in IP_TYPES or not _has_tuple(fi):
         return None
@@ -427,7 +429,7 @@ def _abspath(arg: str | None) -> Extractor:
 
 def _register() -> None:
     implement("fd.num", _fdnum)
-    _fd("fd.type", lambda fi: TYPE_STRING.get(fi.type))
+    _fd("fd.type", lambda fi: TYPE_STRING.get(fi.type, "<NA>"))
     _fd("fd.typechar", lambda fi: fi.typechar, lambda evt: _NULL_TYPECHAR.get(evt.name, "o"))
     _fd("fd.name", lambda fi: fi.name, _null_fd_name)
     _fd("fd.directory", _directory,

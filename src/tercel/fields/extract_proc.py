@@ -212,7 +212,7 @@ def _user_field(get: Callable[[Any], Any], login: bool = False) -> Callable[[str
             if t is None or insp is None:
                 return None
             u = insp.users.users.get(t.loginuid if login else t.uid)
-            return None if u is None else get(u)
+            return "<NA>" if u is None else get(u)  # current libsinsp's placeholder user
         return fn
     return factory
 
@@ -224,7 +224,7 @@ def _group_name(_arg: str | None) -> Extractor:
         if t is None or insp is None:
             return None
         g = insp.users.groups.get(t.gid)
-        return None if g is None else g.name
+        return "<NA>" if g is None else g.name
     return fn
 
 
@@ -343,6 +343,8 @@ def _register() -> None:
 
     s("container.id", lambda t: t.container_id)
     s("container.name", _container_name)
+    s("container.start_ts",
+      lambda t: t.pidns_init_start_ts or None if t.container_id != HOST else None)
 
 
 _register()

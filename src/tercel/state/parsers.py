@@ -261,8 +261,17 @@ def parse_execve(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
 
 
 def parse_procexit(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
-    if th is not None:
-        insp.exited.append(th)
+    if th is None:
+        return
+    insp.exited.append(th)
+    # newest drivers name the reaper that inherits the children (a subreaper such as conmon,
+    # or init); 2022 captures do not, and children keep naming their exited parent
+    reaper = P.get_int(evt, "reaper_tid")
+    if reaper is not None and reaper > 0 and reaper != th.tid:
+        tid = th.tid
+        for t in insp.threads:
+            if t.ptid == tid and t is not th:
+                t.ptid = reaper
 
 
 # --- credentials, sessions, directories ---------------------------------------------------------
@@ -421,8 +430,6 @@ def parse_socket(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
             fi.l4proto = R.L4_RAW
     elif domain == PPM_AF_NETLINK:
         fi.type = R.FD_NETLINK
-    elif domain is not None:
-        fi.type = R.FD_UNSUPPORTED
     if isinstance(stype, int) and stype & 0o2000000:  # SOCK_CLOEXEC
         fi.cloexec = True
     th.fdtable.add(fd, fi)
