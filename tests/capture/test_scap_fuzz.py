@@ -6,7 +6,7 @@ import gzip
 import struct
 from functools import cache
 
-from conftest import capture_path
+from capture_support import capture_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

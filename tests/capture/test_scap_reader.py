@@ -6,7 +6,7 @@ import gzip
 import struct
 
 import pytest
-from conftest import ALL_CAPTURES, capture_path
+from capture_support import ALL_CAPTURES, capture_path
 
 from tercel.capture import records as R
 from tercel.capture.scap_reader import ScapError, ScapReader, read_all

@@ -6,7 +6,7 @@ import struct
 import subprocess
 
 import pytest
-from conftest import OLD_CAPTURES, capture_path, need_sysdig
+from capture_support import OLD_CAPTURES, capture_path, need_sysdig
 
 from tercel.capture import records as R
 from tercel.capture.scap_reader import ScapReader

@@ -6,7 +6,7 @@ import struct
 import subprocess
 
 import pytest
-from conftest import capture_path, need_sysdig
+from events_support import capture_path, need_sysdig
 
 from tercel.capture.scap_reader import ScapReader
 from tercel.capture.scap_writer import encode_event, write_capture

@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import need_sysdig
+from events_support import need_sysdig
 
 from tercel.state import eventtable as et
 
