@@ -65,8 +65,10 @@ def operand_getter(node: Operand) -> tuple[Getter, bool]:
     alternatives for a single-valued type (ancestor fields used without an index)."""
     if isinstance(node, FieldRef):
         fdef, arg = resolve_field(node)
-        any_of = (arg is None and fdef.arg is ArgMode.OPTIONAL and fdef.arg_kind is ArgKind.INDEX
-                  and not fdef.is_list)
+        # ancestor fields without an index, and the filter-only "either end" fields (fd.ip,
+        # fd.port, fd.net...), extract a tuple of alternatives: a check matches if one does
+        any_of = not fdef.is_list and (fdef.filter_only or (
+            arg is None and fdef.arg is ArgMode.OPTIONAL and fdef.arg_kind is ArgKind.INDEX))
         return registry.make_extractor(fdef, arg), any_of
     if isinstance(node, Literal):
         const = node.value
