@@ -46,11 +46,16 @@ CONNECT_RULES = """\
   priority: NOTICE
 """
 
+# The built-in config has Falco's `append_output: [{suggested_output: true}]`: container fields follow.
+HOST = (" container_id=host container_name=host container_image_repository=<NA> container_image_tag=<NA>"
+        " k8s_pod_name=<NA> k8s_ns_name=<NA>")
 CAT_LINES = [
-    "16:17:57.881785348: Warning cat opened /etc/ld.so.cache (command=cat /dev/null parent=bash fd=3)",
-    "16:17:57.881799840: Warning cat opened /lib/x86_64-linux-gnu/libc.so.6 (command=cat /dev/null parent=bash fd=3)",
-    "16:17:57.882008208: Warning cat opened /usr/lib/locale/locale-archive (command=cat /dev/null parent=bash fd=3)",
-    "16:17:57.882054739: Warning cat opened /dev/null (command=cat /dev/null parent=bash fd=3)",
+    "16:17:57.881785348: Warning cat opened /etc/ld.so.cache (command=cat /dev/null parent=bash fd=3)" + HOST,
+    "16:17:57.881799840: Warning cat opened /lib/x86_64-linux-gnu/libc.so.6 (command=cat /dev/null parent=bash fd=3)"
+    + HOST,
+    "16:17:57.882008208: Warning cat opened /usr/lib/locale/locale-archive (command=cat /dev/null parent=bash fd=3)"
+    + HOST,
+    "16:17:57.882054739: Warning cat opened /dev/null (command=cat /dev/null parent=bash fd=3)" + HOST,
 ]
 
 
@@ -90,7 +95,8 @@ def test_rule_matching_all(tercel, tmp_path):
     assert r.returncode == 0, r.stderr
     alerts, summary = alerts_and_summary(r.stdout)
     assert alerts[:2] == [CAT_LINES[0], CAT_LINES[1]]
-    assert alerts[2] == "16:17:57.881799840: Informational library /lib/x86_64-linux-gnu/libc.so.6 opened by cat"
+    assert alerts[2] == ("16:17:57.881799840: Informational library /lib/x86_64-linux-gnu/libc.so.6 opened by cat"
+                         + HOST)
     assert alerts[3:] == CAT_LINES[2:]
     assert summary == ("Events detected: 5\n"
                        "Rule counts by severity:\n"
@@ -135,9 +141,11 @@ def test_replay_via_engine_kind_and_json(tercel, tmp_path):
     assert a["source"] == "syscall"
     assert a["hostname"] == "testhost"
     assert a["time"] == "2018-04-02T21:27:03.470627540Z"
-    assert a["output"].endswith(
-        "Notice connect to localhost (connection=127.0.0.1:47192->127.0.0.1:80 port=80 res=EINPROGRESS proc=<NA>)")
+    assert a["output"] == ("21:27:03.470627540: Notice connect to localhost (connection=127.0.0.1:47192->127.0.0.1:80 "
+                           "port=80 res=EINPROGRESS proc=<NA>)" + HOST)
     f = a["output_fields"]
+    assert f["evt.time"] == 1522704423470627540
+    assert f["container.id"] == "host" and f["k8s.pod.name"] is None
     assert f["fd.name"] == "127.0.0.1:47192->127.0.0.1:80"
     assert f["fd.sport"] == 80
     assert f["proc.name"] == "<NA>"  # libsinsp's placeholder thread for an unknown tid (sysdig -j agrees)
@@ -188,3 +196,42 @@ def test_default_rules_replay(tercel):
     r = tercel("-e", str(cap))
     assert r.returncode == 0, r.stderr
     assert r.stdout.endswith("Triggered rules by rule name:\n")
+
+
+def test_append_output_and_extra_fields(tercel, tmp_path):
+    cap = shared_path("data", "captures", "connect_localhost.scap")
+    rules = write(tmp_path, "r.yaml", CONNECT_RULES.replace("priority: NOTICE", "priority: NOTICE\n  tags: [net]"))
+    cfg = write(tmp_path, "c.yaml", """\
+        stdout_output: {enabled: true}
+        json_output: true
+        append_output:
+          - match: {tags: [net]}
+            extra_output: "tid=%thread.tid"
+            extra_fields:
+              - proc.pid
+              - env: "${TERCEL_TEST_ENV}-x"
+          - match: {rule: Some other rule}
+            extra_output: "never=%proc.name"
+        """)
+    r = tercel("-c", cfg, "-r", rules, "-e", str(cap), env={**UTC, "TERCEL_TEST_ENV": "prod"})
+    assert r.returncode == 0, r.stderr
+    a = json.loads(r.stdout.splitlines()[0])
+    assert a["output"].endswith("proc=<NA>) tid=31699")
+    assert a["output_fields"]["thread.tid"] == 31699
+    assert a["output_fields"]["proc.pid"] == 31699
+    assert a["output_fields"]["env"] == "prod-x"
+    assert "never" not in a["output"]
+
+
+def test_deprecated_print_flag(tercel, tmp_path):
+    cap = shared_path("data", "captures", "connect_localhost.scap")
+    rules = write(tmp_path, "r.yaml", CONNECT_RULES)
+    cfg = write(tmp_path, "c.yaml", "stdout_output: {enabled: true}\n")
+    r = tercel("-c", cfg, "-r", rules, "-e", str(cap), "-p", "on=%evt.cpu", env=UTC)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].endswith("proc=<NA>) on=1")
+    r = tercel("-c", cfg, "-r", rules, "-e", str(cap), "-pc", env=UTC)
+    assert r.stdout.splitlines()[0].endswith(HOST)
+    bad = write(tmp_path, "bad.yaml", "append_output:\n  - extra_fields: [{a: '%no.such.field'}]\n")
+    r = tercel("-c", bad, "-r", rules, "-e", str(cap))
+    assert r.returncode == 1 and "append_output" in r.stderr and "Traceback" not in r.stderr

@@ -51,23 +51,9 @@ class Session:
         self.rule_files = files
         ea.apply_selection(self.ruleset, cfg, disable_substr=ns.disable_substr, enable_tags=ns.enable_tags,
                            disable_tags=ns.disable_tags)
-        if ns.print_format:
-            self._append_output(ns.print_format)
+        from tercel.app.append_output import apply as apply_append_output
 
-    def _append_output(self, fmt: str) -> None:
-        """Deprecated ``-p``: -pc / -pk append container (and k8s) fields, anything else verbatim."""
-        if fmt in ("c", "container"):
-            extra = "container_id=%container.id container_name=%container.name"
-        elif fmt in ("k", "kubernetes"):
-            extra = ("container_id=%container.id container_name=%container.name "
-                     "k8s_ns=%k8s.ns.name k8s_pod=%k8s.pod.name")
-        else:
-            extra = fmt
-        fn = getattr(self.ruleset, "append_output", None)
-        if callable(fn):
-            fn(extra)
-        else:
-            log.warning("-p is not supported by this rule engine build; ignored")
+        apply_append_output(self.ruleset, cfg, ns.print_format)
 
     def reload(self) -> None:
         """SIGHUP: read the configuration and the rules again (a bad new version keeps the old one)."""
