@@ -171,6 +171,8 @@ class EventInfo:
     large_payload: bool = field(init=False)
     old_version: bool = field(init=False)
     unused: bool = field(init=False)
+    # a syscall's enter or exit event (not a meta/tracepoint/internal event); set once the table exists
+    is_syscall: bool = field(init=False, default=False)
     index_by_name: dict[str, int] = field(init=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -217,6 +219,21 @@ def _unknown(code: int) -> EventInfo:
 
 
 _TABLE: tuple[EventInfo, ...] = _build()
+_NOT_SYSCALLS = frozenset({"tracer", "drop"})
+
+
+def _mark_syscalls() -> None:
+    for e in _TABLE:
+        if not e.known or e.unused or e.is_meta or e.name in _NOT_SYSCALLS:
+            continue
+        pair = _TABLE[e.code ^ 1] if (e.code ^ 1) < len(_TABLE) else None
+        if pair is None or not pair.known or pair.unused:
+            continue
+        if e.category not in (EC_INTERNAL, EC_SCHEDULER):
+            object.__setattr__(e, "is_syscall", True)
+
+
+_mark_syscalls()
 _UNKNOWN_CACHE: dict[int, EventInfo] = {}
 
 

@@ -35,6 +35,13 @@ def test_newest_only_codes_match_reference_numbers():
     assert [p.name for p in et.info(401).params] == ["res", "option", "arg2_str", "arg2_int"]
 
 
+def test_syscall_marking():
+    assert et.info(292).is_syscall and et.info(293).is_syscall and et.info(0).is_syscall
+    assert et.info(2).is_syscall and et.info(400).is_syscall
+    for meta in (186, 234, 272, 324, 322, 402, 354, 148, 152, 232, 268, 431, 196):
+        assert not et.info(meta).is_syscall, meta
+
+
 def test_unknown_codes_are_generic():
     for code in (448, 452, 500, 65535):
         i = et.info(code)
