@@ -154,6 +154,16 @@ TABLE = [
     ("getopt(tst.list, 'nt:') intersects (t)", {"tst.list": ("-t", "x")}, True),
     ("getopt(tst.list, 'nt:') in (n, '?')", {"tst.list": ("-n", "-q")}, True),
     ("getopt(tst.list, 'nt:')[t] = ''", {"tst.list": ("-t",)}, True),
+    ('getopt(("-lpe", "/bin/sh"), "lpe:") intersects ("/bin/sh")', {}, True),
+    ('getopt(("-n", "--", "-t"), "nt:") intersects ("t")', {}, False),
+    ('getopt(("-abcvalue"), "abc:") intersects ("value")', {}, True),
+    ('getopt(("-t", "val1", "-t", "val2"), "t:")[t] = val2', {}, True),  # the last one wins
+    ('getopt(("arg1", "-n"), "n") intersects ("n")', {}, False),  # POSIX: stops at a non-option
+    ('join(",", (tst.i, tst.i)) = "1,1"', {"tst.i": 1}, True),
+    ('join(",", ()) = ""', {}, True),
+    ('join(tst.s, (tst.s, "x")) = "a.a.x"', {"tst.s": "a."}, True),
+    ('b64(concat("YWFh", "YmJi")) = aaabbb', {}, True),
+    ('len(join("-", ("aaa", "bbb"))) = 7', {}, True),
     # field-to-field
     ("tst.s = val(tst.s2)", {"tst.s": "a", "tst.s2": "a"}, True),
     ("tst.s != val(tst.s2)", {"tst.s": "a", "tst.s2": "a"}, False),

@@ -94,13 +94,11 @@ def operand_type(node: Operand, warnings: list[str] | None = None) -> Typed:
     if isinstance(node, Literal):
         return Typed("CHARBUF", False, node.value)
     if isinstance(node, ArgList):
-        types = [operand_type(i, warnings) for i in node.items]
-        ftype = types[0].ftype if types else "CHARBUF"
-        for t in types:
-            if t.ftype != ftype or t.is_list:
-                raise ConditionError("list items of a transformer argument must be single values of one type",
-                                     node.pos)
-        return Typed(ftype, True, "list")
+        # "(a, fd.name, evt.num)": a list of strings (values are converted to text)
+        for item in node.items:
+            if operand_type(item, warnings).is_list:
+                raise ConditionError("list items of a transformer argument must be single values", node.pos)
+        return Typed("CHARBUF", True, "list")
     if isinstance(node, Transform):
         return _transform_type(node, warnings)
     raise ConditionError(f"unexpected operand {node!r}", -1)
@@ -127,7 +125,7 @@ def _transform_type(node: Transform, warnings: list[str] | None) -> Typed:
         t = operand_type(arg, warnings)
         ok = {
             "tolower": t.ftype in STRING_TYPES, "toupper": t.ftype in STRING_TYPES,
-            "basename": t.ftype in STRING_TYPES, "b64": t.ftype in ("CHARBUF", "BYTEBUF"),
+            "basename": t.ftype in STRING_TYPES, "b64": t.ftype in STRING_TYPES or t.ftype == "BYTEBUF",
             "len": t.is_list or t.ftype in STRING_TYPES or t.ftype == "BYTEBUF",
         }[name]
         if not ok:

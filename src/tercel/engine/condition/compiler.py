@@ -76,9 +76,11 @@ def operand_getter(node: Operand) -> tuple[Getter, bool]:
     if isinstance(node, ArgList):
         getters = [operand_getter(i)[0] for i in node.items]
 
+        as_text = rt.as_text
+
         def arglist(e: Any) -> Any:
             out = tuple(g(e) for g in getters)
-            return None if None in out else out
+            return None if None in out else tuple(as_text(v) for v in out)
         return arglist, False
     assert isinstance(node, Transform)
     name = node.name

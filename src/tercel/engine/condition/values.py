@@ -24,6 +24,17 @@ def ascii_upper(s: str) -> str:
     return s.upper() if s.isascii() else s.translate(_ASCII_UPPER)
 
 
+def as_text(v: Any) -> str:
+    """A single value as text (list items of transformer arguments)."""
+    if type(v) is str:
+        return v
+    if type(v) is bool:
+        return "true" if v else "false"
+    if isinstance(v, bytes | bytearray):
+        return bytes(v).decode("utf-8", "surrogateescape")
+    return str(v)
+
+
 def basename(s: str) -> str:
     return s[s.rfind("/") + 1 :]
 
