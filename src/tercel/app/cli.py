@@ -43,17 +43,17 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a bug, not the user's input: one line, the traceback on request
-        if os.environ.get("TERCEL_DEBUG"):
-            raise
-        _err(f"internal error: {type(exc).__name__}: {exc} (set TERCEL_DEBUG=1 for the traceback)")
-        return 2
     except BrokenPipeError:  # `tercel -L | head`: the reader went away; not an error
         try:
             sys.stdout = open("/dev/null", "w")  # silence the flush at exit
         except OSError:
             pass
         return 0
+    except Exception as exc:  # a bug, not the user's input: one line, the traceback on request
+        if os.environ.get("TERCEL_DEBUG"):
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (set TERCEL_DEBUG=1 for the traceback)")
+        return 2
 
 
 def _err(message: str) -> None:

@@ -29,28 +29,40 @@ def compile_filter(text: str) -> Any:
     err_type = getattr(condition, "ConditionError", Exception)
     try:
         node = condition.parse(text)
+        node = condition.expand(node, {}, {})  # no macros or lists outside rule files
+        condition.validate(node)
         return compile_fn(node)
     except err_type as exc:
-        raise AppError(f"invalid filter: {exc}") from None
+        offset = getattr(exc, "offset", -1)
+        where = f" at offset {offset}" if isinstance(offset, int) and offset >= 0 else ""
+        raise AppError(f"invalid filter{where}: {exc}\n  {text}" + (f"\n  {' ' * offset}^" if where else "")) \
+            from None
 
 
 def compile_format(fmt: str) -> Any:
     try:
-        from tercel.engine.output_format import compile_output
+        from tercel.engine.output_format import OutputFormatError, compile_output
     except ImportError:
         raise Unavailable("output formats (tercel.engine.output_format) are not available yet") from None
     try:
         return compile_output(fmt)
-    except ValueError as exc:
+    except OutputFormatError as exc:
         raise AppError(f"invalid format: {exc}") from None
+
+
+EC_INTERNAL = 256  # libscap's category of internal events (procinfo...), which sysdig never prints
+
+
+def _internal(evt: Any) -> bool:
+    cat = getattr(getattr(evt, "info", None), "category", 0)
+    return isinstance(cat, int) and bool(cat & EC_INTERNAL)
 
 
 def run(args: EventsArgs) -> int:
     match = compile_filter(args.filter)
-    fmt = args.print_format or DEFAULT_FORMAT
-    if not fmt.startswith("*"):
-        fmt = "*" + fmt  # print <NA> for missing values rather than skipping the event, as sysdig -p does with *
-    out_fmt = compile_format(fmt)
+    # As sysdig -p: a format not starting with "*" skips events where one of its fields has no value.
+    out_fmt = compile_format(args.print_format or DEFAULT_FORMAT)
+    complete = getattr(out_fmt, "has_all_values", None)
     source = pipeline.open_capture(args.capture)
     inspector = pipeline.make_inspector(source)
     errors = pipeline.capture_error_types()
@@ -59,9 +71,11 @@ def run(args: EventsArgs) -> int:
     try:
         for buf, offset, cpu, flags in source:
             evt = inspector.process(buf, offset, cpu, flags)
-            if evt is None or (match is not None and not match(evt)):
+            if evt is None or _internal(evt) or (match is not None and not match(evt)):
                 continue
             text, fields = out_fmt.render(evt)
+            if complete is not None and not complete(fields):
+                continue
             if args.json:
                 write(json.dumps(fields, ensure_ascii=False, default=str) + "\n")
             else:
