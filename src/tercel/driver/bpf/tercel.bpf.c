@@ -1307,8 +1307,8 @@ static __always_inline void push_socktuple(struct ev *e, long fd, int inbound, c
 		__u32 l = inbound ? 19 : 1, r = inbound ? 1 : 19;
 		__u16 ufam = 0;
 		b[start & TC_MASK] = L_AF_INET6;
-		BPF_CORE_READ_INTO(&b[(start + l) & TC_MASK], sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&b[(start + r) & TC_MASK], sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(&b[(start + l) & TC_MASK], 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(&b[(start + r) & TC_MASK], 16, &sk->__sk_common.skc_v6_daddr);
 		if (rport == 0 && uaddr && alen >= 24 && bpf_probe_read_user(&ufam, 2, uaddr) == 0 &&
 		    ufam == L_AF_INET6) {
 			bpf_probe_read_user(&b[(start + r) & TC_MASK], 16, uaddr + 8);

@@ -1,0 +1,99 @@
+"""More syscalls with their decoded exit parameters, and drops counted when the ring is full."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from driver_live import EXTRA, Live, live_skip_reason, run_py
+
+from tercel.capture.live import LiveSource
+from tercel.driver.errors import DriverError
+
+pytestmark = pytest.mark.live
+
+CHILD = r"""
+import ctypes, os, signal, socket, sys
+d = sys.argv[1]
+print(os.getpid(), flush=True)
+os.mkdir(d + '/a', 0o750); os.rename(d + '/a', d + '/b'); os.rmdir(d + '/b')
+open(d + '/f', 'w').close(); os.chmod(d + '/f', 0o4755); os.unlink(d + '/f')
+os.chdir(d); fd = os.open(d, os.O_RDONLY); os.fchdir(fd)
+os.setresuid(0, 0, 0); os.setgid(0)
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.unshare(0x04000000) == 0  # CLONE_NEWUTS
+os.kill(os.getpid(), 0)
+libc.prctl(15, b'tercel-name', 0, 0, 0)
+r, w = os.pipe2(os.O_CLOEXEC)
+l = socket.socket(socket.AF_INET6); l.bind(('::1', 0)); l.listen(3)
+c = socket.socket(socket.AF_INET6); c.connect(l.getsockname()); a, _ = l.accept()
+print(l.getsockname()[1], c.getsockname()[1], flush=True)
+"""
+
+# event code -> parameter checks (name, expected) filled in the test
+MKDIR_X, RENAME_X, RMDIR_X, CHMOD_X, UNLINK_X, CHDIR_X, FCHDIR_X = 277, 175, 279, 315, 301, 95, 97
+SETRESUID_X, SETGID_X, UNSHARE_X, KILL_X, PRCTL_X, PIPE2_X, LISTEN_X, CONNECT_X = 193, 201, 285, 129, 401, 393, 25, 23
+PPM_CL_CLONE_NEWUTS = 1 << 7
+
+
+def test_file_cred_ns_signal_prctl_pipe_ipv6(live: Live, tmp_path: Path) -> None:
+    r = run_py(CHILD, str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    pid = int(lines[0])
+    lport, cport = (int(x) for x in lines[1].split())
+    want = {MKDIR_X, RENAME_X, RMDIR_X, CHMOD_X, UNLINK_X, CHDIR_X, FCHDIR_X, SETRESUID_X, SETGID_X,
+            UNSHARE_X, KILL_X, PRCTL_X, PIPE2_X, LISTEN_X, CONNECT_X}
+    evs = live.gather(lambda e: e.tid == pid and e.type in want, lambda got: {e.type for e in got} >= want)
+    by = {}
+    for e in evs:
+        by.setdefault(e.type, e)
+    d = str(tmp_path)
+    assert by[MKDIR_X].param_named("path") == d + "/a" and by[MKDIR_X].param_named("mode") == 0o750
+    assert (by[RENAME_X].param_named("oldpath"), by[RENAME_X].param_named("newpath")) == (d + "/a", d + "/b")
+    assert by[RMDIR_X].param_named("path") == d + "/b"
+    assert by[CHMOD_X].param_named("filename") == d + "/f" and by[CHMOD_X].param_named("mode") == 0o4755
+    assert by[UNLINK_X].param_named("path") == d + "/f"
+    assert by[CHDIR_X].param_named("path") == d and by[CHDIR_X].param_named("res") == 0
+    assert by[FCHDIR_X].param_named("res") == 0 and by[FCHDIR_X].param_named("fd") >= 3
+    assert [by[SETRESUID_X].param(i) for i in range(4)] == [0, 0, 0, 0]
+    assert by[SETGID_X].param_named("gid") == 0
+    assert by[UNSHARE_X].param_named("flags") == PPM_CL_CLONE_NEWUTS
+    assert by[KILL_X].param_named("pid") == pid and by[KILL_X].param_named("sig") == 0
+    assert by[PRCTL_X].param_named("option") == 15 and by[PRCTL_X].param_named("arg2_str") == "tercel-name"
+    p2 = by[PIPE2_X]
+    assert p2.param_named("res") == 0 and p2.param_named("fd1") >= 3 and p2.param_named("ino") > 0
+    assert p2.param_named("flags") == 1 << 12  # PPM_O_CLOEXEC
+    assert by[LISTEN_X].param_named("backlog") == 3
+    conn = by[CONNECT_X]
+    assert conn.param_named("tuple") == (10, "::1", cport, "::1", lport)
+    assert conn.param_named("addr") == (10, "::1", lport)
+
+
+def test_full_ring_drops_are_counted() -> None:
+    reason = live_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    src = LiveSource({"openat", "close"} | EXTRA, ring_bytes=64 << 10, scan_proc=False)
+    try:
+        src.open()
+    except DriverError as exc:
+        pytest.skip(f"eBPF unavailable here: {exc}")
+    try:
+        # nobody consumes while 20k open+close run: a 64 KiB ring must overflow
+        r = run_py("import os\nfor _ in range(20000): os.close(os.open('/dev/null', os.O_RDONLY))")
+        assert r.returncode == 0, r.stderr
+        c = src.counters()
+        assert c.dropped > 0 and c.dropped == sum(c.dropped_per_cpu)
+        # the ring still works after overflowing
+        got = 0
+        for _ in range(50):
+            chunk, offs = src.poll(0.01)
+            got += len(offs)
+            if not offs:
+                break
+        assert got > 0
+    finally:
+        src.close()
+
+
