@@ -211,6 +211,11 @@ def scenario_events() -> list[bytes]:
     ev(NGINX, 21, res=0, addr=sockaddr_in("0.0.0.0", 8080))
     ev(NGINX, 24, fd=8, backlog=10)
     ev(NGINX, 25, res=0)
+    # the container connects out
+    ev(NGINX, 18, domain=2, type=1, proto=0)
+    ev(NGINX, 19, fd=9)
+    ev(NGINX, 22, fd=9, addr=sockaddr_in("1.2.3.4", 443))
+    ev(NGINX, 23, res=0, tuple=socktuple_in("172.17.0.2", 41000, "1.2.3.4", 443))
     # bash forks again (fork), the child execs a relative path and exits
     ev(BASH, 224)
     ev(BASH, 225, res=FORKED, tid=BASH, pid=BASH, ptid=1, vtid=BASH, vpid=BASH, flags=0,

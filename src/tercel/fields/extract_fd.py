@@ -106,12 +106,11 @@ _LOOPBACK6 = b"\0" * 15 + b"\1"
 
 
 def _is_local(ip: bytes, th: Any) -> bool:
-    """libsinsp's is_ipv*addr_in_local_machine: an interface address (or loopback v4); inside a
-    container, whose addresses the host's list does not have, every address counts as local."""
-    if not ip:
-        return False
-    if th is not None and th.container_id != HOST:
-        return True
+    """libsinsp's is_ipv*addr_in_local_machine: loopback or an interface address; a container
+    thread also owns its container's address, unknown here (0.0.0.0, as libsinsp without
+    container metadata)."""
+    if not any(ip):
+        return th is not None and th.container_id != HOST
     if (ip[0] == 127 and len(ip) == 4) or ip == _LOOPBACK6:
         return True
     insp = I.current()
@@ -215,8 +214,7 @@ def _is_server(fi: FdInfo, evt: Any) -> bool | None:
     if fi.type in SERVSOCK_TYPES:
         return True
     if fi.type in _CONN:
-        return _is_local(fi.dip, evt.thread) if fi.dip else evt.thread is not None and \
-            evt.thread.container_id != HOST
+        return _is_local(fi.dip, evt.thread)
     return False
 
 
