@@ -47,15 +47,16 @@ _BLANKS = frozenset(" \t\b\r\n")
 
 _UNARY_OPS = ("exists",)
 _NUM_OPS = ("<=", "<", ">=", ">")
-# the trailing blank is part of these tokens in libsinsp
-_STR_OPS = ("==", "=", "!=", "glob ", "iglob ", "contains ", "icontains ", "bcontains ",
-            "startswith ", "bstartswith ", "endswith ", "regex ")
+# word operators must be followed by a blank (space, tab, line break)
+_STR_OPS = ("==", "=", "!=", "glob", "iglob", "contains", "icontains", "bcontains",
+            "startswith", "bstartswith", "endswith", "regex")
+_WORD_OPS = frozenset(_STR_OPS[3:])
 _LIST_OPS = ("intersects", "in", "pmatch")
-_MODIFIERS = ("oneof ", "anyof ", "allof ")
+_MODIFIERS = ("oneof", "anyof", "allof")
 _SINGLE_TRANSFORMERS = ("tolower(", "toupper(", "b64(", "basename(", "len(")
 _MULTI_TRANSFORMERS = ("join(", "concat(", "getopt(")
 _TRANSFORMERS = _SINGLE_TRANSFORMERS + _MULTI_TRANSFORMERS
-_SUPPORTED_OPS = ", ".join(f"'{o.strip()}'" for o in _UNARY_OPS + _NUM_OPS + _STR_OPS + _LIST_OPS)
+_SUPPORTED_OPS = ", ".join(f"'{o}'" for o in _UNARY_OPS + _NUM_OPS + _STR_OPS + _LIST_OPS)
 _SUPPORTED_TRANSFORMERS = ", ".join(f"'{t[:-1]}'" for t in ("val(",) + _TRANSFORMERS)
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", " ": "\\", "\\": "\\", "/": "/"}
 
@@ -127,6 +128,17 @@ class _Parser:
                 return tok
         return None
 
+    def lex_word(self, words: tuple[str, ...]) -> str | None:
+        """A word token followed by a blank (the blank stays for lex_blank)."""
+        text, pos, end = self.text, self.pos, self.end
+        for w in words:
+            after = pos + len(w)
+            if text.startswith(w, pos, end) and after < end and text[after] in _BLANKS:
+                self.pos = after
+                self.last = w
+                return w
+        return None
+
     def lex_rgx(self, rgx: re.Pattern[str]) -> bool:
         m = rgx.match(self.text, self.pos, self.end)
         if m is None:
@@ -140,15 +152,18 @@ class _Parser:
         if pos >= end or text[pos] not in "'\"":
             return False
         delim = text[pos]
-        prev = "\\"
-        i = pos
+        escaped = False
+        i = pos + 1
         while i < end:
             ch = text[i]
-            if ch == delim and prev != "\\":
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == delim:
                 self.pos = i + 1
                 self.last = unescape(text[pos : i + 1], pos)
                 return True
-            prev = ch
             i += 1
         return False  # unterminated: nothing consumed
 
@@ -323,14 +338,14 @@ class _Parser:
             node = UnaryCheck(left, "exists", pos)
         elif (op := self.lex_any(_NUM_OPS)) is not None:
             node = BinaryCheck(left, op, self.parse_num_value_or_transformer(), None, pos)
-        elif (op := self.lex_any(_STR_OPS)) is not None:
+        elif (op := self.lex_any(_STR_OPS[:3]) or self.lex_word(_STR_OPS[3:])) is not None:
             self.lex_blank()
-            mod = self.lex_any(_MODIFIERS)
+            mod = self.lex_word(_MODIFIERS)
             if mod is not None:
                 right = self.parse_list_value(allow_transformer=False)
-                node = BinaryCheck(left, op.strip(), right, mod.strip(), pos)
+                node = BinaryCheck(left, op, right, mod, pos)
             else:
-                node = BinaryCheck(left, op.strip(), self.parse_str_value_or_transformer(False), None, pos)
+                node = BinaryCheck(left, op, self.parse_str_value_or_transformer(False), None, pos)
         elif (op := self.lex_any(_LIST_OPS)) is not None:
             node = BinaryCheck(left, op, self.parse_list_value(allow_transformer=True), None, pos)
         else:

@@ -25,7 +25,7 @@ from tercel.engine.condition.ast import (
 
 _BARE = re.compile("[^()\"'\\s=,]+")
 _FIELDARG_BARE = re.compile("[^][\"'\\s]+")
-_CTRL = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"'}
+_CTRL = {"\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"'}
 _TRANSFORMER_PREFIXES = ("val(", "tolower(", "toupper(", "b64(", "basename(", "len(", "join(",
                          "concat(", "getopt(")
 _MODIFIER_WORDS = ("oneof", "anyof", "allof")
@@ -33,17 +33,7 @@ _MODIFIER_WORDS = ("oneof", "anyof", "allof")
 
 def quote(value: str) -> str:
     """A double-quoted token that the lexer unescapes back to ``value``."""
-    out = ['"']
-    last = len(value) - 1
-    for i, ch in enumerate(value):
-        if ch == "\\":
-            # the lexer never ends a string on a quote preceded by a backslash: a trailing
-            # backslash is written as "\ ", which libsinsp also unescapes to a backslash
-            out.append("\\ " if i == last else "\\\\")
-        else:
-            out.append(_CTRL.get(ch, ch))
-    out.append('"')
-    return "".join(out)
+    return '"' + "".join(_CTRL.get(ch, ch) for ch in value) + '"'
 
 
 def _bare_ok(value: str) -> bool:
