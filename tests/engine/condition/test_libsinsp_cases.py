@@ -39,6 +39,14 @@ ACCEPT = [
     "tolower(some.field) = b64(test.field) or tolower(other.field) = tolower(anoter.field)",
     "some.field = b64 and(some_macro)", "some.field = b64 or(some_macro)",
     "some.field = 'some_fake_transformer(some_macro)'",
+    'join("-", (fd.name, fd.directory)) = /tmp/test', "join('-->', (fd.name, fd.directory)) = /tmp/test",
+    'join("-", (fd.name)) = /tmp/test', 'join("-", (toupper(fd.name), b64(fd.directory))) = /tmp/test',
+    "join(\"-\", ('aaa', 'bbb')) = aaa-bbb", 'join("-", ("prefix", fd.name, "suffix")) = prefix-/tmp-suffix',
+    'join("-", (proc.pid, 123)) contains 123', 'join("-", (fd.name, fd.directory)) glob value*',
+    'join("-", (fd.name, fd.directory)) in (a, b, c)', 'not join("-", (fd.name, fd.directory)) = /tmp',
+    'evt.type = tolower(join("-", (fd.name, fd.directory)))', 'len(toupper(join("-", (fd.name, fd.directory)))) = 10',
+    'join("-", ( fd.name , fd.directory )) = /tmp', 'join( "-", (fd.name, fd.directory)) = /tmp',
+    'join("-" , (fd.name, fd.directory)) = /tmp', 'join("-", ()) = /tmp',
 ]
 
 REJECT = [
@@ -69,6 +77,9 @@ REJECT = [
     "some.field = b64 (test.field)", "some.field = (b64(test.field))", "some.field = b64(test.field))",
     "some.field = ((b64(test.field)))", "some.field = b64\n(test.field)", "some.field = (test.field)",
     "some.field in (b64(test.field))", "some.field in (a, b64(test.field))",
+    'join("-", (fd.name, fd.directory) = /tmp', 'join("-", fd.name, fd.directory)) = /tmp', 'join("-", (,)) = /tmp',
+    'join("-", (,fd.name)) = /tmp', 'join("-", (fd.name,)) = /tmp', 'join("-", (fd.name,,fd.directory)) = /tmp',
+    'join("-", ((fd.name))) = /tmp', 'join("-", (macro)) = /tmp', 'join("-", (barestring)) = /tmp',
 ]
 
 

@@ -302,7 +302,9 @@ class _Parser:
         self.depth -= 1
         return Transform(name, tuple(args), None, pos)
 
-    def parse_multi_arg(self) -> Operand:
+    def parse_multi_arg(self, in_list: bool = False) -> Operand:
+        """An argument of join/concat/getopt: a field, a transformer, a quoted string, a number,
+        or (not inside a list) a parenthesised list of those. Bare strings are not arguments."""
         self.enter()
         pos = self.pos
         node: Operand
@@ -310,23 +312,24 @@ class _Parser:
             node = self.parse_transformer_remainder(tr[:-1], pos)
         elif self.lex_rgx(_RGX_FIELDNAME):
             node = self.parse_field_remainder(self.last, pos)
-        elif self.lex_str("("):
+        elif not in_list and self.lex_str("("):
             self.lex_blank()
             items: list[Operand] = []
             if not self.text.startswith(")", self.pos, self.end):
-                items.append(self.parse_multi_arg())
+                items.append(self.parse_multi_arg(True))
                 self.lex_blank()
                 while self.lex_str(","):
                     self.lex_blank()
-                    items.append(self.parse_multi_arg())
+                    items.append(self.parse_multi_arg(True))
                     self.lex_blank()
             if not self.lex_str(")"):
                 raise self.error("expected a ')' token")
             node = ArgList(tuple(items), pos)
-        elif self.lex_quoted() or self.lex_rgx(_RGX_BARESTR):
+        elif self.lex_quoted() or self.lex_rgx(_RGX_HEXNUM) or self.lex_rgx(_RGX_NUMBER):
             node = Literal(self.last, pos)
         else:
-            raise self.error("expected a field, a transformer, a string or a list as transformer argument")
+            raise self.error("expected a field, a transformer, a quoted string or a number"
+                             + ("" if in_list else " or a list") + " as transformer argument")
         self.depth -= 1
         return node
 
