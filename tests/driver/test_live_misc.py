@@ -97,3 +97,26 @@ def test_full_ring_drops_are_counted() -> None:
         src.close()
 
 
+
+
+def test_iteration_ends_when_closed_from_another_thread() -> None:
+    import threading
+    import time
+
+    reason = live_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    src = LiveSource({"openat", "close"}, scan_proc=False)
+    try:
+        src.open()
+    except DriverError as exc:
+        pytest.skip(f"eBPF unavailable here: {exc}")
+    seen = []
+    t = threading.Thread(target=lambda: seen.extend(1 for _ in src), daemon=True)
+    t.start()
+    run_py("import os\nfor _ in range(100): os.close(os.open('/dev/null', os.O_RDONLY))")
+    time.sleep(0.2)
+    src.close()
+    t.join(2)
+    assert not t.is_alive()
+    assert len(seen) >= 200

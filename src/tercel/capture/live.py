@@ -45,6 +45,7 @@ class LiveSource:
         self.driver = Driver(ring_bytes=ring_bytes, snaplen=snaplen, wake_bytes=wake_bytes)
         self.initial = InitialState()
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # close() from another thread never unmaps the ring mid-read
         self.received = 0
 
     def open(self) -> LiveSource:
@@ -82,18 +83,23 @@ class LiveSource:
 
     def close(self) -> None:
         self._stop.set()
-        self.driver.close()
+        with self._lock:
+            self.driver.close()
 
     def poll(self, timeout: float | None = None) -> tuple[bytes, list[int]]:
         """One batch: the copied bytes and the offset of each PPME header in them; waits up to
         `timeout` (default: the poll interval) when nothing is ready."""
-        ring = self.driver.ring
-        if ring is None:
-            return b"", []
-        chunk, offs = ring.read_batch()
-        if not offs:
-            ring.wait(self.poll_interval if timeout is None else timeout)
+        with self._lock:
+            ring = self.driver.ring
+            if ring is None:
+                return b"", []
             chunk, offs = ring.read_batch()
+            if not offs:
+                try:
+                    ring.wait(self.poll_interval if timeout is None else timeout)
+                except (OSError, ValueError):  # closed under us
+                    return b"", []
+                chunk, offs = ring.read_batch()
         self.received += len(offs)
         return chunk, [o + 8 for o in offs]
 

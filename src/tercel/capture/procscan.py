@@ -190,10 +190,11 @@ class SocketTables:
                 continue
             for line in lines:
                 f = line.split()
-                if len(f) < 10:
+                try:
+                    (lip, lport), (rip, rport) = (x.split(":") for x in (f[1], f[2]))
+                    ino = int(f[9])
+                except (IndexError, ValueError):
                     continue
-                (lip, lport), (rip, rport) = (x.split(":") for x in (f[1], f[2]))
-                ino = int(f[9])
                 conv = _ip6 if v6 else _ip4
                 lport_i, rport_i = int(lport, 16), int(rport, 16)
                 listening = (proto == L4_TCP and f[3] == "0A") or (proto != L4_TCP and rport_i == 0)
@@ -210,9 +211,13 @@ class SocketTables:
             lines = []
         for line in lines:
             f = line.split(None, 7)
-            if len(f) >= 7:
+            if len(f) >= 7 and f[6].isdigit():
                 ino = int(f[6])
-                table[ino] = FdRecord(0, 0, FD_UNIX_SOCK, ino=ino, unix_source=int(f[0].rstrip(":"), 16),
+                try:
+                    src = int(f[0].rstrip(":"), 16)
+                except ValueError:
+                    src = 0
+                table[ino] = FdRecord(0, 0, FD_UNIX_SOCK, ino=ino, unix_source=src,
                                       name=f[7] if len(f) > 7 else "", l4proto=L4_NA)
         try:
             lines = _read(base + "netlink").decode().splitlines()[1:]
@@ -220,7 +225,7 @@ class SocketTables:
             lines = []
         for line in lines:
             f = line.split()
-            if len(f) >= 10:
+            if len(f) >= 10 and f[9].isdigit():
                 table[int(f[9])] = FdRecord(0, 0, FD_NETLINK, ino=int(f[9]))
         return table
 
@@ -405,21 +410,25 @@ def scan_processes(exclude_pid: int | None = None, with_fds: bool = True) -> tup
     for pid in _pids():
         if pid == exclude_pid:
             continue
-        main = scan_thread(pid, pid, None)
-        if main is None:
-            continue
-        procs.append(main)
         try:
-            tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if t.isdigit())
-        except OSError:
-            tids = []
-        for tid in tids:
-            if tid != pid:
-                rec = scan_thread(pid, tid, main)
-                if rec is not None:
-                    procs.append(rec)
-        if with_fds:
-            fds.extend(scan_fds(pid, sockets))
+            main = scan_thread(pid, pid, None)
+            if main is None:
+                continue
+            threads = [main]
+            try:
+                tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if t.isdigit())
+            except OSError:
+                tids = []
+            for tid in tids:
+                if tid != pid:
+                    rec = scan_thread(pid, tid, main)
+                    if rec is not None:
+                        threads.append(rec)
+            pfds = scan_fds(pid, sockets) if with_fds else []
+        except (OSError, ValueError, IndexError):
+            continue  # vanished mid-scan, or /proc content we cannot parse: skip the process
+        procs.extend(threads)
+        fds.extend(pfds)
     return procs, fds
 
 
