@@ -245,3 +245,17 @@ def test_ipnet_parsing_is_cached():
 
     assert parse_address("10.0.0.1") == ipaddress.ip_address("10.0.0.1")
     assert parse_address("nonsense") is None
+
+
+@pytest.mark.parametrize("pattern, text, expected", [
+    ("[[]x", "[x", True), ("a[&&b]", "a&", True), ("[]a]", "a", True), ("[!]a]", "b", True),
+    ("[a-c]", "b", True), ("x[~~]", "x~", True), ("*.log", "a/b.log", True), ("[", "[", True), ("a\\", "a\\", True),
+])
+def test_glob_like_fnmatch(pattern, text, expected):
+    import warnings
+
+    from tercel.engine.condition.values import glob_regex
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (glob_regex(pattern, False).fullmatch(text) is not None) is expected

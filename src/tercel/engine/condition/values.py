@@ -84,7 +84,7 @@ def glob_regex(pattern: str, icase: bool) -> re.Pattern[str]:
             neg = body[:1] in ("!", "^")
             if neg:
                 body = body[1:]
-            cls = "".join("\\" + ch if ch in "\\^]" else ch for ch in body)
+            cls = "".join("\\" + ch if ch in "\\^][&~|" else ch for ch in body)
             out.append(f"[{'^' if neg else ''}{cls}]")
         else:
             out.append(re.escape(c))
