@@ -108,6 +108,8 @@ def test_valid_conditions(cond):
     ("evt.buffer bcontains abc", "bcontains and bstartswith operator support hex strings only", 21),
     ("proc.is_exe_upper_layer = yes", "unrecognized boolean value 'yes'", 26),
     ("proc.name regex '('", "invalid regex pattern", 16),
+    ("proc.name regex 'a\\\\d+'", "'\\d' is not POSIX syntax", 16),
+    ("proc.name regex 'a(?=b)'", "'(?=' is not POSIX syntax", 16),
     ("tolower(evt.num) = 1", "type 'UINT64' is not supported by 'tolower' transformer", 0),
     ("proc.name = val(evt.num)", "has incompatible type 'UINT64'", 0),
     ("proc.name pmatch val(proc.pname)", "operator 'pmatch' doesn't support right-hand side fields", 0),

@@ -199,6 +199,21 @@ _UNSIGNED_BITS = {
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
+# what RE2 in POSIX mode (libsinsp's regex operator) refuses but Python's re would accept:
+# lookarounds, backreferences, Perl classes and word boundaries
+_RE2_POSIX_REFUSES = re.compile(r"\(\?<?[=!]|\\[1-9dDsSwWbB]")
+
+
+def check_regex(pattern: str, offset: int) -> None:
+    m = _RE2_POSIX_REFUSES.search(pattern)
+    if m is not None:
+        raise ConditionError(f"invalid regex pattern: '{m.group(0)}' is not POSIX syntax", offset)
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise ConditionError(f"invalid regex pattern: {e}", offset) from None
+
+
 def parse_int(text: str, ftype: str) -> int:
     t = text.strip()
     try:
@@ -343,10 +358,7 @@ def check_node(node: BinaryCheck | UnaryCheck, warnings: list[str]) -> Typed:
         return left
     if node.op in ("regex",):
         for v in values:
-            try:
-                re.compile(v)
-            except re.error as e:
-                raise ConditionError(f"invalid regex pattern: {e}", node.right.pos) from None
+            check_regex(v, node.right.pos)
     vtype = left.ftype
     for v in values:
         try:
