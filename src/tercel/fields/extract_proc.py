@@ -211,7 +211,7 @@ def _user_field(get: Callable[[Any], Any], login: bool = False) -> Callable[[str
             insp = I.current()
             if t is None or insp is None:
                 return None
-            u = insp.users.users.get(t.loginuid if login else t.uid)
+            u = insp.users.lookup_user(t.loginuid if login else t.uid, t.container_id)
             return "<NA>" if u is None else get(u)  # current libsinsp's placeholder user
         return fn
     return factory
@@ -223,7 +223,7 @@ def _group_name(_arg: str | None) -> Extractor:
         insp = I.current()
         if t is None or insp is None:
             return None
-        g = insp.users.groups.get(t.gid)
+        g = insp.users.lookup_group(t.gid, t.container_id)
         return "<NA>" if g is None else g.name
     return fn
 

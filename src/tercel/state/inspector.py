@@ -20,6 +20,7 @@ from tercel.state.fdinfo import FdInfo, FdTable
 from tercel.state.parsers import (
     ENTER_PARSERS,
     EXIT_PARSERS,
+    META_PARSERS,
     RES_FD_EVENTS,
     Parser,
     enter_of,
@@ -36,10 +37,11 @@ def current() -> Inspector | None:
 
 
 class _Plan:
-    __slots__ = ("fd_idx", "fd_related", "new_fd_idx", "parser", "uses_fd")
+    __slots__ = ("fd_idx", "fd_related", "meta", "new_fd_idx", "parser", "uses_fd")
 
     def __init__(self, parser: Parser | None, fd_related: bool, uses_fd: bool, fd_idx: int,
-                 new_fd_idx: int) -> None:
+                 new_fd_idx: int, meta: Parser | None = None) -> None:
+        self.meta = meta  # parser of a thread-less meta event (users, groups)
         self.parser = parser
         self.fd_related = fd_related
         self.uses_fd = uses_fd
@@ -134,6 +136,10 @@ class Inspector:
         if plan is None:
             plan = plans[etype] = self._make_plan(evt)
 
+        if plan.meta is not None:
+            evt.thread = None
+            plan.meta(self, evt, None)
+            return evt
         th = self.threads.get(evt.tid)
         is_exit = evt.is_exit
         if plan is _NOPLAN:
@@ -189,6 +195,9 @@ class Inspector:
     def _make_plan(self, evt: Any) -> _Plan:
         name = evt.name
         is_exit = evt.is_exit
+        meta = META_PARSERS.get(name)
+        if meta is not None:
+            return _Plan(None, False, False, -1, -1, meta)
         parser = EXIT_PARSERS.get(name) if is_exit else ENTER_PARSERS.get(name)
         # enters of parsed syscalls are kept for their exit (2022 pairing)
         needed_by_exit = not is_exit and name in EXIT_PARSERS

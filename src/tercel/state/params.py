@@ -37,7 +37,10 @@ def index(evt: Any) -> dict[str, int]:
 
 def get(evt: Any, name: str) -> Any:
     """The decoded value of the parameter called ``name``, or None when the event lacks it."""
-    i = index(evt).get(name)
+    try:
+        i = evt.info.index_by_name.get(name)
+    except AttributeError:
+        i = index(evt).get(name)
     if i is None or i >= evt.nparams:
         return None
     try:
@@ -138,8 +141,14 @@ _V4MAPPED = b"\0" * 10 + b"\xff\xff"
 def concat_path(base: str, name: str) -> str:
     """libsinsp's concatenate_paths: ``name`` if absolute, else ``base/name``; normalised."""
     if not name:
-        return base.rstrip("/") or "/" if base else ""
-    path = name if name.startswith("/") else (base or "/") + ("" if (base or "/").endswith("/") else "/") + name
+        return (base.rstrip("/") or "/") if base else ""
+    if name[0] == "/":
+        if "//" not in name and "/." not in name and (len(name) == 1 or name[-1] != "/"):
+            return name  # already normal: the common case
+        path = name
+    else:
+        b = base or "/"
+        path = b + name if b[-1] == "/" else b + "/" + name
     norm = posixpath.normpath(path)
     if norm.startswith("//"):
         norm = "/" + norm.lstrip("/")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tercel.capture import records as R
+from tercel.capture.records import GroupRecord, UserRecord
 from tercel.state import params as P
 from tercel.state.fdinfo import (
     IP_TYPES,
@@ -697,8 +698,44 @@ EXIT_PARSERS: dict[str, Parser] = {
     "brk": parse_vm, "mmap": parse_vm, "mmap2": parse_vm, "munmap": parse_vm,
 }
 
+def _parse_user(added: bool) -> Parser:
+    def parse(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
+        uid = P.get_int(evt, "uid")
+        if uid is None:
+            return
+        table = insp.users.container(P.get_str(evt, "container_id") or "", create=added)
+        if table is None:
+            return
+        if added:
+            table.add_user(UserRecord(uid, P.get_int(evt, "gid") or 0, P.get_str(evt, "name") or "",
+                                      P.get_str(evt, "home") or "", P.get_str(evt, "shell") or ""))
+        else:
+            table.users.pop(uid, None)
+    return parse
+
+
+def _parse_group(added: bool) -> Parser:
+    def parse(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
+        gid = P.get_int(evt, "gid")
+        if gid is None:
+            return
+        table = insp.users.container(P.get_str(evt, "container_id") or "", create=added)
+        if table is None:
+            return
+        if added:
+            table.add_group(GroupRecord(gid, P.get_str(evt, "name") or ""))
+        else:
+            table.groups.pop(gid, None)
+    return parse
+
+
 # Enter-only events that change state.
 ENTER_PARSERS: dict[str, Parser] = {"procexit": parse_procexit, "connect": parse_connect_enter}
+# Meta events (no thread of their own) that change state.
+META_PARSERS: dict[str, Parser] = {
+    "useradded": _parse_user(True), "userdeleted": _parse_user(False),
+    "groupadded": _parse_group(True), "groupdeleted": _parse_group(False),
+}
 
 # Exits whose fd (the one the event is about) is the return value.
 RES_FD_EVENTS = frozenset({

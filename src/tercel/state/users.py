@@ -9,13 +9,20 @@ from tercel.capture.records import GroupRecord, UserRecord
 MAX_ENTRIES = 65536  # a hostile user list cannot grow the table beyond this
 
 
+MAX_CONTAINERS = 4096
+
+
 class UserTable:
-    __slots__ = ("groups", "users")
+    """uid -> user and gid -> group of the host, plus per-container tables (newest captures
+    announce container users with USER_ADDED events carrying a container id)."""
+
+    __slots__ = ("containers", "groups", "users")
 
     def __init__(self, users: list[UserRecord] | None = None,
                  groups: list[GroupRecord] | None = None) -> None:
         self.users: dict[int, UserRecord] = {}
         self.groups: dict[int, GroupRecord] = {}
+        self.containers: dict[str, UserTable] = {}
         for u in users or ():
             self.add_user(u)
         for g in groups or ():
@@ -31,6 +38,34 @@ class UserTable:
 
     def user(self, uid: int) -> UserRecord | None:
         return self.users.get(uid)
+
+    def container(self, cid: str, create: bool = False) -> UserTable | None:
+        """The user table of a container ("" or "host" is this table itself)."""
+        if not cid or cid == "host":
+            return self
+        t = self.containers.get(cid)
+        if t is None and create and len(self.containers) < MAX_CONTAINERS:
+            t = self.containers[cid] = UserTable()
+        return t
+
+    def lookup_user(self, uid: int, cid: str) -> UserRecord | None:
+        """A container's own user first, then the host's."""
+        if cid and cid != "host":
+            t = self.containers.get(cid)
+            if t is not None:
+                u = t.users.get(uid)
+                if u is not None:
+                    return u
+        return self.users.get(uid)
+
+    def lookup_group(self, gid: int, cid: str) -> GroupRecord | None:
+        if cid and cid != "host":
+            t = self.containers.get(cid)
+            if t is not None:
+                g = t.groups.get(gid)
+                if g is not None:
+                    return g
+        return self.groups.get(gid)
 
     def group(self, gid: int) -> GroupRecord | None:
         return self.groups.get(gid)
