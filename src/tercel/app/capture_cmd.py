@@ -1,68 +1,75 @@
-"""``tercel capture -w FILE [-M SECONDS] [-n N] [FILTER]``: record live events into a .scap file
-with the eBPF driver (the file is readable by ``tercel -e`` and ``sysdig -r``)."""
+"""``tercel capture -w FILE [-M SECONDS] [-n N] [-z] [FILTER]``: record live events into a .scap file with
+the eBPF driver (readable by ``tercel -e``, ``tercel events -r`` and ``sysdig -r``). Without a filter every
+syscall is recorded; with one, only the events that match it (state-changing events are always kept so
+that the file replays with the right process and fd tables)."""
 
 from __future__ import annotations
 
-import importlib
-import os
 import signal
-import time
+import sys
+import threading
 from typing import Any
 
 from tercel.app import pipeline
-from tercel.app.errors import AppError, Unavailable
+from tercel.app.errors import AppError
 from tercel.app.events_cmd import compile_filter
+from tercel.app.live import _driver_error, _live, check_available
 from tercel.app.options import CaptureArgs
 
 
-def _module(name: str, what: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            raise Unavailable(f"{what} is not available in this build yet") from None
-        raise
+def _state_event(evt: Any) -> bool:
+    """Events the state tables depend on (process and fd lifecycle): kept even when filtered out."""
+    from tercel.driver.interest import REPAIR_SYSCALLS, STATE_SYSCALLS
+
+    return evt.name in STATE_SYSCALLS or evt.name in REPAIR_SYSCALLS
 
 
 def run(args: CaptureArgs) -> int:
-    live = _module("tercel.capture.live", "live capture (the eBPF driver)")
-    writer_mod = _module("tercel.capture.scap_writer", "the .scap writer")
-    if os.geteuid() != 0:
-        raise AppError("live capture needs root (the eBPF driver needs CAP_BPF and CAP_PERFMON)")
+    check_available()
     match = compile_filter(args.filter)
-    opener = getattr(live, "open_live", None) or getattr(live, "LiveSource", None)
-    writer_cls = getattr(writer_mod, "ScapWriter", None) or getattr(writer_mod, "open_writer", None)
-    if opener is None or writer_cls is None:
-        raise Unavailable("live capture or the .scap writer has no entry point yet")
-    stop = {"now": False}
+    from tercel.capture.scap_writer import ScapWriter
+    from tercel.driver.interest import select_syscalls
 
-    def _stop(_s: int, _f: Any) -> None:
-        stop["now"] = True
+    source = _live().LiveSource(select_syscalls(None), snaplen=80)
+    try:
+        source.open()
+    except _driver_error() as exc:
+        raise AppError(f"cannot start live capture: {exc}") from None
 
-    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    source = opener()
-    inspector = pipeline.make_inspector(source)
-    deadline = time.monotonic() + args.duration if args.duration else 0.0
+    def on_stop(_s: int, _f: Any) -> None:
+        source.stop()
+
+    old = {s: signal.signal(s, on_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    timer = None
+    if args.duration:
+        timer = threading.Timer(args.duration, source.stop)
+        timer.daemon = True
+        timer.start()
+    inspector = pipeline.make_inspector(source) if match is not None else None
     written = 0
     try:
-        with writer_cls(args.output, source) as writer:
+        writer = ScapWriter(args.output, initial=source.initial, compress=args.output.endswith(".gz"))
+    except OSError as exc:
+        source.close()
+        raise AppError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    try:
+        with writer:
             for buf, offset, cpu, flags in source:
-                if buf is not None:
+                if inspector is not None:
                     evt = inspector.process(buf, offset, cpu, flags)
-                    if match is None or (evt is not None and match(evt)):
-                        writer.write(buf, offset, cpu, flags)
-                        written += 1
-                if stop["now"] or (deadline and time.monotonic() >= deadline):
-                    break
+                    if evt is None or not (match(evt) or _state_event(evt)):
+                        continue
+                writer.write_event(buf, offset, cpu, flags)
+                written += 1
                 if args.limit and written >= args.limit:
                     break
     except OSError as exc:
         raise AppError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     finally:
-        close = getattr(source, "close", None)
-        if callable(close):
-            close()
+        if timer is not None:
+            timer.cancel()
         for s, h in old.items():
             signal.signal(s, h)
-    print(f"{written} events written to {args.output}")
+        source.close()
+    sys.stderr.write(f"{written} events written to {args.output}\n")
     return 0

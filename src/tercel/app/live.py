@@ -1,143 +1,147 @@
-"""Live monitoring with the eBPF driver: the rules' syscall set (plus the state set, plus the ignored
-I/O syscalls with -A / base_syscalls.all), SIGINT/SIGTERM stop, SIGHUP reload, SIGUSR1 reopens outputs."""
+"""Live monitoring with the eBPF driver: the rules' syscall set plus the state set (``base_syscalls``;
+-A / ``base_syscalls.all`` for everything), SIGINT/SIGTERM stop, SIGHUP reloads config and rules,
+SIGUSR1 reopens the outputs. Prints Falco's summary at the end."""
 
 from __future__ import annotations
 
-import os
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
-from tercel.app import engine_api as ea
 from tercel.app import log, pipeline
 from tercel.app.errors import AppError, Unavailable
 from tercel.app.stats import AlertStats
 
+# buf_size_preset index -> ring size (Falco's presets: 0 = default, then 1 MB ... 512 MB)
+_PRESET_MB = [8, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 
-def _live_module() -> Any:
+
+def _live() -> Any:
     import importlib
 
     try:
         return importlib.import_module("tercel.capture.live")
     except ModuleNotFoundError as exc:
         if exc.name and "tercel.capture.live".startswith(exc.name):
-            raise Unavailable("live capture is not available in this build yet (no eBPF driver); "
+            raise Unavailable("live capture is not available in this build (no eBPF driver); "
                               "replay a capture with -e CAPTURE") from None
         raise
 
 
+def _driver_error() -> type[Exception]:
+    from tercel.driver.errors import DriverError
+
+    return DriverError
+
+
 def check_available() -> None:
-    """Raise the one-line reason when live capture cannot run here (no driver, not root)."""
-    _live_module()
-    if os.geteuid() != 0:
-        raise AppError("live capture needs root (the eBPF driver needs CAP_BPF and CAP_PERFMON)")
-    checker = getattr(_live_module(), "check_available", None)
-    if callable(checker):
-        problem = checker()
-        if problem:
-            raise AppError(f"live capture is not available: {problem}")
+    """Raise the one-line reason when live capture cannot run here (no driver, no privileges, no BTF)."""
+    _live()
+    from tercel.driver.loader import preflight
 
-
-def syscall_set(session: Any) -> set[str] | None:
-    """The syscalls the kernel must send: what the rules use, or None for everything."""
-    cfg = session.cfg
-    fn = getattr(session.ruleset, "event_types", None)
-    types = fn() if callable(fn) else None
-    if types is None:
-        return None
-    wanted = set(types)
-    custom = cfg.get("base_syscalls.custom_set") or []
-    for name in custom:
-        if name.startswith("!"):
-            wanted.discard(name[1:])
-        else:
-            wanted.add(name)
-    if cfg.get("base_syscalls.all"):
-        from tercel.app.listing import IGNORED_EVENTS
-
-        wanted |= set(IGNORED_EVENTS)
-    return wanted
-
-
-def _open_live(mod: Any, session: Any, syscalls: set[str] | None) -> Any:
-    cfg = session.cfg
-    opener = getattr(mod, "open_live", None) or getattr(mod, "LiveSource", None)
-    if opener is None:
-        raise Unavailable("live capture (tercel.capture.live) has no entry point yet")
-    import inspect
-
-    params = inspect.signature(opener).parameters
-    kw: dict[str, Any] = {}
-    for key, val in (
-        ("syscalls", syscalls),
-        ("snaplen", cfg.get("falco_libs.snaplen")),
-        ("buf_size_preset", cfg.get("engine.modern_ebpf.buf_size_preset")),
-        ("cpus_for_each_buffer", cfg.get("engine.modern_ebpf.cpus_for_each_buffer")),
-        ("drop_failed_exit", cfg.get("engine.modern_ebpf.drop_failed_exit")),
-    ):
-        if key in params:
-            kw[key] = val
     try:
-        return opener(**kw)
+        preflight()
+    except _driver_error() as exc:
+        raise AppError(f"live capture is not available: {exc}") from None
+
+
+def syscall_set(session: Any) -> frozenset[str]:
+    """The syscalls the kernel must send, with Falco's base_syscalls semantics."""
+    from tercel.driver.interest import select_syscalls
+
+    cfg = session.cfg
+    return select_syscalls(
+        session.ruleset.event_types(),
+        custom_set=cfg.get("base_syscalls.custom_set") or (),
+        repair=bool(cfg.get("base_syscalls.repair")),
+        all_syscalls=bool(cfg.get("base_syscalls.all")),
+    )
+
+
+def _open(session: Any) -> Any:
+    cfg = session.cfg
+    preset = int(cfg.get("engine.modern_ebpf.buf_size_preset") or 0)
+    ring_mb = _PRESET_MB[preset] if 0 <= preset < len(_PRESET_MB) else 8
+    source = _live().LiveSource(syscall_set(session), snaplen=int(cfg.get("falco_libs.snaplen") or 0),
+                                ring_bytes=ring_mb << 20)
+    try:
+        return source.open()
+    except _driver_error() as exc:
+        raise AppError(f"cannot start live capture: {exc}") from None
     except PermissionError as exc:
-        raise AppError(f"live capture needs root (CAP_BPF, CAP_PERFMON): {exc}") from None
-    except OSError as exc:
-        raise AppError(f"cannot start the eBPF driver: {exc.strerror or exc}") from None
+        raise AppError(f"cannot start live capture (permission denied): {exc}") from None
 
 
 def run_live(session: Any) -> int:
-    mod = _live_module()
     check_available()
-    old = session.install_signals()
     session.write_pidfile()
-    try:
-        while True:
-            rc = _live_once(session, mod)
-            if not session.reload_requested:
-                return rc
-            log.info("SIGHUP received, restarting...")
-            session.reload_requested = False
-            session.reload()
-    finally:
-        session.restore_signals(old)
+    while True:
+        rc = _run_once(session)
+        if not session.reload_requested or session.stop_requested:
+            return rc
+        log.info("SIGHUP received, restarting...")
+        session.reload_requested = False
+        session.reload()
 
 
-def _live_once(session: Any, mod: Any) -> int:
-    syscalls = syscall_set(session)
-    source = _open_live(mod, session, syscalls)
+def _run_once(session: Any) -> int:
+    source = _open(session)
     inspector = pipeline.make_inspector(source)
     outputs = session.make_outputs()
     stats = AlertStats(session.rule_names())
-    deadline = time.monotonic() + session.ns.duration if session.ns.duration else 0.0
-    n = 0
+    ruleset = session.ruleset
+
+    def on_stop(_s: int, _f: Any) -> None:
+        session.stop_requested = True
+        source.stop()
+
+    def on_hup(_s: int, _f: Any) -> None:
+        session.reload_requested = True
+        source.stop()
+
+    def on_usr1(_s: int, _f: Any) -> None:
+        session.reopen_requested = True
+
+    old = {sig: signal.signal(sig, fn) for sig, fn in (
+        (signal.SIGINT, on_stop), (signal.SIGTERM, on_stop), (signal.SIGHUP, on_hup), (signal.SIGUSR1, on_usr1))}
+    timer = None
+    if session.ns.duration:  # -M: end even when no event comes
+        timer = threading.Timer(session.ns.duration, source.stop)
+        timer.daemon = True
+        timer.start()
     log.info("Opening 'syscall' source with the eBPF driver")
+    n = 0
     try:
         for buf, offset, cpu, flags in source:
-            if buf is not None:
-                evt = inspector.process(buf, offset, cpu, flags)
-                n += 1
-                if evt is not None:
-                    for alert in session.ruleset.process(evt):
-                        stats.add(alert)
-                        outputs.submit(alert)
-            if session.reopen_requested:
-                session.reopen_requested = False
-                log.info("SIGUSR1 received, reopening outputs...")
-                outputs.reopen()
-            if session.stop_requested:
-                log.info("SIGINT received, exiting...")
-                break
-            if session.reload_requested:
-                break
-            if deadline and time.monotonic() >= deadline:
-                break
+            evt = inspector.process(buf, offset, cpu, flags)
+            n += 1
+            if evt is not None:
+                for alert in ruleset.process(evt):
+                    stats.add(alert)
+                    outputs.submit(alert)
+            if not n & 0xFF:
+                if session.reopen_requested:
+                    session.reopen_requested = False
+                    log.info("SIGUSR1 received, reopening outputs...")
+                    outputs.reopen()
+    except _driver_error() as exc:
+        raise AppError(f"live capture stopped: {exc}") from None
     finally:
-        close = getattr(source, "close", None)
-        if callable(close):
-            close()
+        if timer is not None:
+            timer.cancel()
+        for sig, fn in old.items():
+            signal.signal(sig, fn)
+        source.close()
         outputs.close()
-    sys.stdout.write(stats.format())
-    sys.stdout.flush()
+    if session.stop_requested:
+        log.info("SIGINT received, exiting...")
+    if session.ns.verbose:
+        sys.stderr.write(f"Captured Events: {n}\n")
+    if not session.reload_requested:
+        sys.stdout.write(stats.format())
+        sys.stdout.flush()
     return 0
 
 
@@ -157,6 +161,3 @@ def run_nodriver(session: Any) -> int:
         session.restore_signals(old)
     sys.stdout.write(AlertStats().format())
     return 0
-
-
-__all__ = ["ea", "run_live", "run_nodriver", "syscall_set"]

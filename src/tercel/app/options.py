@@ -141,7 +141,8 @@ class CaptureArgs:
 
 
 def _capture_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="tercel capture", description="record events with the eBPF driver into a .scap file")
+    p = _Parser(prog="tercel capture", description="record events with the eBPF driver into a .scap file "
+                "(gzip-compressed when FILE ends with .gz)")
     p.add_argument("-w", dest="output", required=True, metavar="FILE", help="the .scap file to write")
     p.add_argument("-M", dest="duration", type=int, default=0, metavar="SECONDS", help="stop after SECONDS")
     p.add_argument("-n", "--count", dest="limit", type=int, default=0, metavar="N", help="stop after N events")
