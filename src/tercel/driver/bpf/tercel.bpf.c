@@ -472,6 +472,18 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 }
 
+/* overlayfs layer of an open file: 1 upper (written in the container), 2 lower (image), 0 not overlay */
+static __always_inline int overlay_layer(struct file *f)
+{
+	struct inode *ino;
+	if (!f)
+		return 0;
+	ino = BPF_CORE_READ(f, f_path.dentry, d_inode);
+	if (BPF_CORE_READ(ino, i_sb, s_magic) != L_OVERLAYFS_MAGIC)
+		return 0;
+	return BPF_CORE_READ(container_of(ino, struct ovl_inode, vfs_inode), __upperdentry) ? 1 : 2;
+}
+
 static __always_inline __u64 task_pid_vnr_of(struct pid *pid)
 {
 	unsigned int level = BPF_CORE_READ(pid, level);
@@ -795,11 +807,9 @@ static __always_inline void push_exec_tail(struct ev *e, struct task_struct *t, 
 	push_u32(e, BPF_CORE_READ(t, loginuid.val));
 	/* 19 flags */
 	if (exe) {
-		struct super_block *sb;
 		__u32 mode;
 		char pre[8] = {};
 		ino = BPF_CORE_READ(exe, f_inode);
-		sb = BPF_CORE_READ(ino, i_sb);
 		mode = BPF_CORE_READ(ino, i_mode);
 		if (euid == 0 || (BPF_CORE_READ(ino, i_uid.val) == euid && (mode & 0200)) || (mode & 02))
 			flags |= PPM_EXE_WRITABLE;
@@ -807,12 +817,9 @@ static __always_inline void push_exec_tail(struct ev *e, struct task_struct *t, 
 		if (pre[0] == 'm' && pre[1] == 'e' && pre[2] == 'm' && pre[3] == 'f' && pre[4] == 'd' &&
 		    pre[5] == ':')
 			flags |= PPM_EXE_FROM_MEMFD;
-		if (BPF_CORE_READ(sb, s_magic) == L_OVERLAYFS_MAGIC) {
-			struct ovl_inode *oi = container_of(ino, struct ovl_inode, vfs_inode);
-			if (BPF_CORE_READ(oi, __upperdentry))
-				flags |= PPM_EXE_UPPER_LAYER;
-			else
-				flags |= PPM_EXE_LOWER_LAYER;
+		switch (overlay_layer(exe)) {
+		case 1: flags |= PPM_EXE_UPPER_LAYER; break;
+		case 2: flags |= PPM_EXE_LOWER_LAYER; break;
 		}
 	}
 	push_u32(e, flags);
@@ -1008,15 +1015,23 @@ HANDLER(sx_clone3)
 }
 
 /* open family: fd, [dirfd,] name, flags, mode, [resolve,] dev, ino */
-static __always_inline void push_file_ids(struct ev *e, long fd, __u32 *created)
+#define PPM_FD_UPPER_LAYER (1 << 15)
+#define PPM_FD_LOWER_LAYER (1 << 16)
+
+/* dev, ino of the new fd; *extra gets PPM_O_F_CREATED and the overlay layer bits for the flags param */
+static __always_inline void push_file_ids(struct ev *e, long fd, __u32 *extra)
 {
 	struct file *f = fd >= 0 ? fd_file(bpf_get_current_task_btf(), fd) : NULL;
 	if (f) {
 		struct inode *ino = f->f_inode;
 		push_u32(e, encode_dev(ino->i_sb->s_dev));
 		push_u64(e, ino->i_ino);
-		if (created && (f->f_mode & L_FMODE_CREATED))
-			*created = 1;
+		if (f->f_mode & L_FMODE_CREATED)
+			*extra |= PPM_O_F_CREATED;
+		switch (overlay_layer(f)) {
+		case 1: *extra |= PPM_FD_UPPER_LAYER; break;
+		case 2: *extra |= PPM_FD_LOWER_LAYER; break;
+		}
 	} else {
 		push_u32(e, 0);
 		push_u64(e, 0);
@@ -1041,7 +1056,7 @@ HANDLER(sx_open)
 	push_u32(&e, arg(regs, 2) & 07777);
 	push_file_ids(&e, ret, &created);
 	if (created)
-		patch_u32(&e, at, flags | PPM_O_F_CREATED);
+		patch_u32(&e, at, flags | created);
 	ev_submit(&e);
 	return 0;
 }
@@ -1060,7 +1075,7 @@ HANDLER(sx_openat)
 	push_u32(&e, arg(regs, 3) & 07777);
 	push_file_ids(&e, ret, &created);
 	if (created)
-		patch_u32(&e, at, flags | PPM_O_F_CREATED);
+		patch_u32(&e, at, flags | created);
 	ev_submit(&e);
 	return 0;
 }
@@ -1090,7 +1105,7 @@ HANDLER(sx_openat2)
 	push_u32(&e, res);
 	push_file_ids(&e, ret, &created);
 	if (created)
-		patch_u32(&e, at, flags | PPM_O_F_CREATED);
+		patch_u32(&e, at, flags | created);
 	ev_submit(&e);
 	return 0;
 }
@@ -1105,7 +1120,8 @@ HANDLER(sx_creat)
 	push_user_str(&e, (void *)arg(regs, 0), TC_PATH_MAX);
 	push_u32(&e, arg(regs, 1) & 07777);
 	push_file_ids(&e, ret, &created);
-	push_u16(&e, created ? 1 : 0);   /* creat_flags: PPM_O_F_CREATED-style "created" bit */
+	/* creat_flags: PPM_FD_UPPER_LAYER_CREAT 1, PPM_FD_LOWER_LAYER_CREAT 2 */
+	push_u16(&e, (created & PPM_FD_UPPER_LAYER) ? 1 : (created & PPM_FD_LOWER_LAYER) ? 2 : 0);
 	ev_submit(&e);
 	return 0;
 }
