@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from itertools import accumulate
 from typing import Any
 
 from tercel.state import eventtable as et
@@ -21,22 +22,21 @@ _MISSING = object()
 _u8 = struct.Struct("<B").unpack_from
 _u16 = struct.Struct("<H").unpack_from
 _u64 = struct.Struct("<Q").unpack_from
-_lens_cache: dict[tuple[int, bool], Any] = {}
+_LENS16 = [struct.Struct(f"<{n}H").unpack_from for n in range(64)]
+_LENS32 = [struct.Struct(f"<{n}I").unpack_from for n in range(64)]
 
 
 def _lens_unpacker(n: int, large: bool) -> Any:
-    key = (n, large)
-    fn = _lens_cache.get(key)
-    if fn is None:
-        fn = _lens_cache[key] = struct.Struct(("<%dI" if large else "<%dH") % n).unpack_from
-    return fn
+    if n < 64:
+        return _LENS32[n] if large else _LENS16[n]
+    return struct.Struct(f"<{n}{'I' if large else 'H'}").unpack_from
 
 
 class Event:
     """A decoded-on-demand PPME event. See docs/architecture.md, contract 2."""
 
     __slots__ = ("buf", "offset", "num", "ts", "tid", "len", "type", "nparams", "cpu", "flags", "info",
-                 "_spans", "_vals", "_name", "thread", "fdinfo", "fd", "cache")
+                 "_offs", "_end", "_vals", "_name", "thread", "fdinfo", "fd", "cache")
 
     def __init__(self, buf: bytes | memoryview, offset: int, cpu: int = 0, flags: int = 0, num: int = 0) -> None:
         self.buf = buf
@@ -47,8 +47,9 @@ class Event:
         self.ts, self.tid, self.len, etype, self.nparams = _HDR(buf, offset)
         self.type = etype
         self.info = et.TABLE[etype] if etype < et.PPM_EVENT_MAX else et.info(etype)
-        self._spans: list[tuple[int, int]] | None = None
-        self._vals: list[Any] | None = None
+        self._offs: list[int] | None = None
+        self._end = 0
+        self._vals: dict[int, Any] | None = None
         self._name: str | None = None
         # filled by the state layer
         self.thread: Any = None
@@ -83,68 +84,66 @@ class Event:
         return self.info.category
 
     # --- parameters ---------------------------------------------------------------------------
-    def _load_spans(self) -> list[tuple[int, int]]:
-        spans: list[tuple[int, int]] = []
+    def _load_offsets(self) -> list[int]:
+        """Start offset of each parameter plus the end of the last one (n+1 entries)."""
         n = self.nparams
         large = self.info.large_payload
         width = 4 if large else 2
         start = self.offset + HEADER_LEN
         end = self.offset + self.len
-        buf_end = len(self.buf)
-        if end > buf_end:
-            end = buf_end
+        buf_len = len(self.buf)
+        if end > buf_len:
+            end = buf_len
+        self._end = end
         if n > (end - start) // width:  # corrupt count: keep what fits
             n = max(0, (end - start) // width)
         if n:
-            lens = _lens_unpacker(n, large)(self.buf, start)
-            pos = start + n * width
-            for ln in lens:
-                stop = pos + ln
-                if stop > end:
-                    spans.append((-1, -1))  # runs past the event: unreadable
-                else:
-                    spans.append((pos, stop))
-                pos = stop
-        self._spans = spans
-        return spans
+            offs = list(accumulate(_lens_unpacker(n, large)(self.buf, start), initial=start + n * width))
+        else:
+            offs = [start]
+        self._offs = offs
+        return offs
+
+    def _span(self, i: int) -> tuple[int, int] | None:
+        offs = self._offs if self._offs is not None else self._load_offsets()
+        if i < 0 or i >= len(offs) - 1:
+            return None
+        b = offs[i + 1]
+        if b > self._end:
+            return None  # runs past the event: unreadable
+        return offs[i], b
 
     def param_raw(self, i: int) -> bytes | None:
         """Bytes of parameter i (b"" when present but empty), None when absent or unreadable."""
-        spans = self._spans if self._spans is not None else self._load_spans()
-        if i < 0 or i >= len(spans):
+        sp = self._span(i)
+        if sp is None:
             return None
-        a, b = spans[i]
-        if a < 0:
-            return None
-        return bytes(self.buf[a:b])
+        return bytes(self.buf[sp[0]:sp[1]])
 
     def param_len(self, i: int) -> int | None:
-        spans = self._spans if self._spans is not None else self._load_spans()
-        if i < 0 or i >= len(spans) or spans[i][0] < 0:
-            return None
-        a, b = spans[i]
-        return b - a
+        sp = self._span(i)
+        return None if sp is None else sp[1] - sp[0]
 
     def param(self, i: int) -> Any:
         """Decoded value of parameter i (cached); None when the event does not carry it."""
         vals = self._vals
         if vals is None:
-            spans = self._spans if self._spans is not None else self._load_spans()
-            vals = self._vals = [_MISSING] * len(spans)
-        elif i < len(vals) and vals[i] is not _MISSING:
-            return vals[i]
-        if i < 0 or i >= len(vals):
-            return None
-        raw = self.param_raw(i)
-        if raw is None:
+            vals = self._vals = {}
+        else:
+            v = vals.get(i, _MISSING)
+            if v is not _MISSING:
+                return v
+        offs = self._offs if self._offs is not None else self._load_offsets()
+        if i < 0 or i >= len(offs) - 1 or offs[i + 1] > self._end:
             v = None
         else:
             params = self.info.params
             if i < len(params):
                 p = params[i]
-                v = decode_value(p.type, raw, p)
+                t = p.type
+                v = (_DECODERS[t] if t < _NDEC else _raw)(self.buf, offs[i], offs[i + 1], p)
             else:
-                v = raw
+                v = bytes(self.buf[offs[i]:offs[i + 1]])
         vals[i] = v
         return v
 
@@ -257,6 +256,67 @@ def _dyn(raw: bytes, p: et.ParamInfo | None) -> Any:
     return decode_value(types[idx][0], raw[1:], None)
 
 
+_q = struct.Struct("<q").unpack_from
+_i32 = struct.Struct("<i").unpack_from
+_u32 = struct.Struct("<I").unpack_from
+
+
+def _sint(buf: Any, a: int, b: int, p: Any) -> int | None:
+    n = b - a
+    if n == 8:
+        return int(_q(buf, a)[0])
+    if n == 4:
+        return int(_i32(buf, a)[0])
+    if n == 0:
+        return None
+    return int.from_bytes(buf[a:b], "little", signed=True)
+
+
+def _uint(buf: Any, a: int, b: int, p: Any) -> int | None:
+    n = b - a
+    if n == 4:
+        return int(_u32(buf, a)[0])
+    if n == 8:
+        return int(_u64(buf, a)[0])
+    if n == 2:
+        return int(_u16(buf, a)[0])
+    if n == 1:
+        return int(buf[a])
+    if n == 0:
+        return None
+    return int.from_bytes(buf[a:b], "little")
+
+
+def _str(buf: Any, a: int, b: int, p: Any) -> str:
+    return _cstr(bytes(buf[a:b]))
+
+
+def _raw(buf: Any, a: int, b: int, p: Any) -> bytes:
+    return bytes(buf[a:b])
+
+
+def _on_raw(fn: Any) -> Any:
+    def dec(buf: Any, a: int, b: int, p: Any) -> Any:
+        return fn(bytes(buf[a:b]))
+    return dec
+
+
+def _dyn_dec(buf: Any, a: int, b: int, p: Any) -> Any:
+    return _dyn(bytes(buf[a:b]), p)
+
+
+def _ip4_dec(buf: Any, a: int, b: int, p: Any) -> str | None:
+    return _ip4(bytes(buf[a:a + 4])) if b - a >= 4 else None
+
+
+def _ip6_dec(buf: Any, a: int, b: int, p: Any) -> str | None:
+    return _ip6(bytes(buf[a:a + 16])) if b - a >= 16 else None
+
+
+def _double_dec(buf: Any, a: int, b: int, p: Any) -> float | None:
+    return float(struct.unpack_from("<d", buf, a)[0]) if b - a >= 8 else None
+
+
 _SIGNED = {et.PT_INT8, et.PT_INT16, et.PT_INT32, et.PT_INT64, et.PT_ERRNO, et.PT_FD, et.PT_PID,
            et.PT_FD32, et.PT_PID32}
 _UNSIGNED = {et.PT_UINT8, et.PT_UINT16, et.PT_UINT32, et.PT_UINT64, et.PT_SYSCALLID, et.PT_SIGTYPE,
@@ -265,29 +325,24 @@ _UNSIGNED = {et.PT_UINT8, et.PT_UINT16, et.PT_UINT32, et.PT_UINT64, et.PT_SYSCAL
              et.PT_ENUMFLAGS8, et.PT_ENUMFLAGS16, et.PT_ENUMFLAGS32}
 _STRINGS = {et.PT_CHARBUF, et.PT_FSPATH, et.PT_FSRELPATH}
 
+_NDEC = 64
+_DECODERS: list[Any] = [_raw] * _NDEC
+for _t in _SIGNED:
+    _DECODERS[_t] = _sint
+for _t in _UNSIGNED:
+    _DECODERS[_t] = _uint
+for _t in _STRINGS:
+    _DECODERS[_t] = _str
+_DECODERS[et.PT_SOCKTUPLE] = _on_raw(lambda r: decode_socktuple(r))
+_DECODERS[et.PT_SOCKADDR] = _on_raw(lambda r: decode_sockaddr(r))
+_DECODERS[et.PT_FDLIST] = _on_raw(lambda r: decode_fdlist(r))
+_DECODERS[et.PT_DYN] = _dyn_dec
+_DECODERS[et.PT_IPV4ADDR] = _ip4_dec
+_DECODERS[et.PT_IPV6ADDR] = _ip6_dec
+_DECODERS[et.PT_DOUBLE] = _double_dec
+
 
 def decode_value(ptype: int, raw: bytes, p: et.ParamInfo | None) -> Any:
     """Decode one parameter's bytes by its ppm type (never raises)."""
-    if ptype in _SIGNED:
-        return _int(raw, True)
-    if ptype in _UNSIGNED:
-        return _int(raw, False)
-    if ptype in _STRINGS:
-        return _cstr(raw)
-    if ptype == et.PT_BYTEBUF:
-        return raw
-    if ptype == et.PT_SOCKTUPLE:
-        return decode_socktuple(raw)
-    if ptype == et.PT_SOCKADDR:
-        return decode_sockaddr(raw)
-    if ptype == et.PT_FDLIST:
-        return decode_fdlist(raw)
-    if ptype == et.PT_DYN:
-        return _dyn(raw, p)
-    if ptype == et.PT_IPV4ADDR:
-        return _ip4(raw) if len(raw) >= 4 else None
-    if ptype == et.PT_IPV6ADDR:
-        return _ip6(raw[:16]) if len(raw) >= 16 else None
-    if ptype == et.PT_DOUBLE:
-        return struct.unpack_from("<d", raw)[0] if len(raw) >= 8 else None
-    return raw
+    fn = _DECODERS[ptype] if 0 <= ptype < _NDEC else _raw
+    return fn(raw, 0, len(raw), p)

@@ -133,9 +133,9 @@ def test_newest_events_decode_by_name():
 def test_lazy_decoding_and_cache():
     e = Event(encode_event(5, 7, 3, [struct.pack("<q", 4), b"/etc/passwd\0", struct.pack("<I", 1),
                                      struct.pack("<I", 0o644), struct.pack("<I", 0x801)]), 0)
-    assert e._spans is None and e._vals is None  # nothing decoded on creation
+    assert e._offs is None and e._vals is None  # nothing decoded on creation
     assert (e.ts, e.tid, e.type, e.nparams, e.name) == (5, 7, 3, 5, "open")
-    assert e._spans is None
+    assert e._offs is None
     assert e.param(1) == "/etc/passwd" and e.param(1) is e.param(1)
     assert e.param_raw(0) == struct.pack("<q", 4) and e.param_len(1) == 12
     assert render.render_args(e) == "fd=4 name=/etc/passwd flags=1(O_RDONLY) mode=0644 dev=801 "
