@@ -243,3 +243,22 @@ def test_hostile_events_never_crash(specs: list[tuple[int, int, int, list[bytes]
         evt = insp.process(encode_event(1000 + i, tid, code, params), 0, 0, 0)
         for _name, ext in _EXTRACTORS:
             ext(evt)
+
+
+def test_user_added_events_per_container() -> None:
+    insp = Inspector(initial_state())
+    cid = DOCKER_ID[:12]
+    ts = 6_000_000_000_000_000_000
+    evts = feed(insp, [
+        event(ts + 1, 0, 354, uid=0, gid=0, name="toor", home="/root", shell="/bin/sh", container_id=cid),
+        event(ts + 2, 0, 358, gid=101, name="nginx", container_id=cid),
+        event(ts + 3, 0, 354, uid=4242, gid=4242, name="svc", home="/", shell="/bin/false",
+              container_id=""),
+        full(ts + 4, NGINX, 7, res=0, fd=6, data=b""),
+        full(ts + 5, BASH, 7, res=0, fd=0, data=b""),
+    ])
+    assert all(e.thread is None for e in evts[:3])  # meta events invent no thread
+    assert field(evts[3], "user.name") == "toor"  # the container's own passwd
+    assert field(evts[4], "user.name") == "alice"  # the host's
+    assert insp.users.user(4242).name == "svc"
+    assert insp.threads.get(0) is None
