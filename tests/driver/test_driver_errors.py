@@ -73,3 +73,35 @@ def test_base_syscalls_semantics() -> None:
     assert "sendmsg" not in repaired and "epoll_create" not in repaired
     assert "read" in select_syscalls(rules, all_syscalls=True)
     assert "read" in select_syscalls(None)
+
+
+def test_loads_with_only_bpf_perfmon_ptrace_dac_caps() -> None:
+    """Full root is not needed: CAP_BPF + CAP_PERFMON (+ SYS_PTRACE, DAC_READ_SEARCH for /proc) suffice."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to hand out the capabilities")
+    if not loader.DEFAULT_OBJECT.is_file() or not loader.BTF_PATH.exists():
+        pytest.skip("BPF object not built or no kernel BTF")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) not installed")
+    code = (
+        "import subprocess\n"
+        "from tercel.capture.live import LiveSource\n"
+        "from tercel.driver.errors import DriverError\n"
+        "caps = int(open('/proc/self/status').read().split('CapEff:')[1].split()[0], 16)\n"
+        "assert not caps & (1 << 21), 'CAP_SYS_ADMIN still present'\n"
+        "try:\n"
+        "    s = LiveSource(['execve']).open()\n"
+        "except DriverError as exc:\n"
+        "    print('ERR', exc); raise SystemExit(1)\n"
+        "p = subprocess.run(['/bin/true', 'minimal-caps'])\n"
+        "ok = any(b'minimal-caps' in buf[off:off + 4096] for buf, off, cpu, fl in s.events(2.0))\n"
+        "s.close()\n"
+        "print('OK' if ok and len(s.initial.procs) > 1 else 'NOEVENT')\n"
+    )
+    r = subprocess.run([setpriv, "--bounding-set", "-all,+bpf,+perfmon,+sys_ptrace,+dac_read_search",
+                        "--inh-caps", "-all", sys.executable, "-c", code],
+                       capture_output=True, text=True, timeout=60)
+    if "ERR" in r.stdout and "EPERM" in r.stdout:
+        pytest.skip(f"this kernel wants more than CAP_BPF+CAP_PERFMON: {r.stdout.strip()}")
+    assert r.stdout.strip().endswith("OK"), (r.stdout, r.stderr[-1000:])

@@ -120,3 +120,27 @@ def test_iteration_ends_when_closed_from_another_thread() -> None:
     t.join(2)
     assert not t.is_alive()
     assert len(seen) >= 200
+
+
+def test_snaplen_copies_the_first_payload_bytes() -> None:
+    reason = live_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    src = LiveSource({"sendto"}, snaplen=8, scan_proc=False, poll_interval=0.01)
+    try:
+        src.open()
+    except DriverError as exc:
+        pytest.skip(f"eBPF unavailable here: {exc}")
+    try:
+        from driver_live import Live
+
+        live = Live(src)
+        r = run_py("import os, socket\nprint(os.getpid(), flush=True)\n"
+                   "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                   "r.bind(('127.0.0.1', 0)); u.sendto(b'0123456789abcdef', r.getsockname())")
+        pid = int(r.stdout.split()[0])
+        ev = live.wait_for(lambda e: e.tid == pid and e.type == 31)
+        assert ev.param_named("res") == 16 and ev.param_named("size") == 16
+        assert ev.param_raw(1) == b"01234567"
+    finally:
+        src.close()
