@@ -121,11 +121,10 @@ def _run_once(session: Any) -> int:
                 for alert in ruleset.process(evt):
                     stats.add(alert)
                     outputs.submit(alert)
-            if not n & 0xFF:
-                if session.reopen_requested:
-                    session.reopen_requested = False
-                    log.info("SIGUSR1 received, reopening outputs...")
-                    outputs.reopen()
+            if session.reopen_requested:  # per event: the next alert must already go to the new file
+                session.reopen_requested = False
+                log.info("SIGUSR1 received, reopening outputs...")
+                outputs.reopen()
     except _driver_error() as exc:
         raise AppError(f"live capture stopped: {exc}") from None
     finally:
