@@ -184,12 +184,26 @@ def _rport(fi: FdInfo, evt: Any) -> int | None:
     return fi.dport if _src_is_local(fi, evt) else fi.sport
 
 
-def _both(a: Callable[[FdInfo], Any], b: Callable[[FdInfo], Any]) -> Callable[[FdInfo], Any]:
-    """Filter-only fd.ip / fd.port / fd.net: either end matches (a tuple of both)."""
-    def get(fi: FdInfo) -> Any:
-        vals = tuple(v for v in (a(fi), b(fi)) if v is not None)
-        return vals or None
-    return get
+def _either_ip(fi: FdInfo) -> tuple[str, ...] | None:
+    """fd.ip / fd.net (filter only): either end; a destination known from a connect enter counts
+    before the tuple is complete, as in libsinsp."""
+    if fi.type in _CONN:
+        vals = tuple(ip_text(x) for x in (fi.sip, fi.dip) if any(x))
+    elif fi.type in SERVSOCK_TYPES:
+        vals = (ip_text(fi.sip),) if fi.sip else ()
+    else:
+        return None
+    return vals or None
+
+
+def _either_port(fi: FdInfo) -> tuple[int, ...] | None:
+    if fi.type in _CONN:
+        vals = tuple(p for p in (fi.sport, fi.dport) if p)
+    elif fi.type in SERVSOCK_TYPES:
+        vals = (fi.sport,)
+    else:
+        return None
+    return vals or None
 
 
 def _l4proto(fi: FdInfo) -> str | None:
@@ -433,12 +447,12 @@ def _register() -> None:
     _fd("fd.directory", _directory,
         lambda evt: None if (n := _null_fd_name(evt)) is None else _dirname(n))
     _fd("fd.filename", _filename)
-    _fd("fd.ip", _both(_cip, _sip))
+    _fd("fd.ip", _either_ip)
     _fd("fd.cip", _cip)
     _fd("fd.sip", _sip)
     _fd2("fd.lip", _lip)
     _fd2("fd.rip", _rip)
-    _fd("fd.port", _both(_cport, _sport))
+    _fd("fd.port", _either_port)
     _fd("fd.cport", _cport)
     _fd("fd.sport", _sport)
     _fd2("fd.lport", _lport)
@@ -449,7 +463,7 @@ def _register() -> None:
     implement("fd.uid", _fduid)
     implement("fd.containername", _container_join(_name_of))
     implement("fd.containerdirectory", _container_join(_dir_of))
-    _fd("fd.net", _both(_cip, _sip))
+    _fd("fd.net", _either_ip)
     _fd("fd.cnet", _cip)
     _fd("fd.snet", _sip)
     _fd2("fd.lnet", _lip)
