@@ -283,9 +283,12 @@ class Compiler:
                     continue
                 info = self.col.macros[name]
                 assert info.cond_ctx is not None
+                # rule 'r' -> macro 'm' -> macro condition -> condition expression
+                via = Context(r.ctx.locations + info.cond_ctx.locations[1:], info.cond_ctx.snippet_pos,
+                              info.cond_ctx.file)
                 if not m.refs:  # the offset is in this macro's own text
-                    return cond_ctx(info.cond_ctx, info.cond, info.cond_pos, getattr(err, "offset", -1))
-                best = best or cond_ctx(info.cond_ctx, info.cond, info.cond_pos, -1)
+                    return cond_ctx(via, info.cond, info.cond_pos, getattr(err, "offset", -1))
+                best = best or cond_ctx(via, info.cond, info.cond_pos, -1)
             except Exception:  # only looking for the culprit
                 continue
         if best is not None:
