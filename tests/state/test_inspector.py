@@ -262,3 +262,17 @@ def test_user_added_events_per_container() -> None:
     assert field(evts[4], "user.name") == "alice"  # the host's
     assert insp.users.user(4242).name == "svc"
     assert insp.threads.get(0) is None
+
+
+def test_live_container_users_from_its_root(tmp_path: Path) -> None:
+    etc = tmp_path / "proc" / str(NGINX) / "root" / "etc"
+    etc.mkdir(parents=True)
+    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/ash\nwww:x:33:33::/var/www:/bin/false\n")
+    (etc / "group").write_text("root:x:0:\nwww:x:33:\n")
+    state = initial_state()
+    state.users = []  # live: no capture user list; host users would come from /etc
+    insp = Inspector(state, users=UserTable(), proc_root=str(tmp_path))
+    (evt,) = feed(insp, [full(10, NGINX, 7, res=0, fd=6, data=b"")])
+    assert field(evt, "user.name") == "root" and field(evt, "user.shell") == "/bin/ash"
+    assert field(evt, "group.name") == "root"
+    assert DOCKER_ID[:12] in insp.users.containers

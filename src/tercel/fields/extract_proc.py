@@ -204,6 +204,12 @@ def _tid(_arg: str | None) -> Extractor:
     return fn
 
 
+def _container_users(insp: Any, t: ThreadInfo) -> None:
+    cid = t.container_id
+    if cid != HOST and insp.proc_root is not None and cid not in insp.users.containers:
+        insp.users.load_container(cid, f"{insp.proc_root.rstrip('/')}/proc/{t.pid}/root")
+
+
 def _user_field(get: Callable[[Any], Any], login: bool = False) -> Callable[[str | None], Extractor]:
     def factory(_arg: str | None) -> Extractor:
         def fn(evt: Any) -> Any:
@@ -211,6 +217,7 @@ def _user_field(get: Callable[[Any], Any], login: bool = False) -> Callable[[str
             insp = I.current()
             if t is None or insp is None:
                 return None
+            _container_users(insp, t)
             u = insp.users.lookup_user(t.loginuid if login else t.uid, t.container_id)
             return "<NA>" if u is None else get(u)  # current libsinsp's placeholder user
         return fn
@@ -223,6 +230,7 @@ def _group_name(_arg: str | None) -> Extractor:
         insp = I.current()
         if t is None or insp is None:
             return None
+        _container_users(insp, t)
         g = insp.users.lookup_group(t.gid, t.container_id)
         return "<NA>" if g is None else g.name
     return fn

@@ -55,7 +55,7 @@ _NOPLAN = _Plan(None, False, False, -1, -1)
 class Inspector:
     def __init__(self, initial: InitialState | None = None, *, users: UserTable | None = None,
                  event_factory: Callable[..., Any] | None = None,
-                 max_threads: int | None = None) -> None:
+                 max_threads: int | None = None, proc_root: str | None = None) -> None:
         initial = initial or InitialState()
         self.machine: MachineInfo | None = initial.machine
         self.hostname = initial.machine.hostname if initial.machine else ""
@@ -64,6 +64,8 @@ class Inspector:
             users = UserTable(initial.users, initial.groups)
         self.users = users
         self.local_ips: set[bytes] = {i.addr for i in initial.interfaces}
+        # live monitoring: "/" (or a host mount) to read container users from /proc/PID/root
+        self.proc_root = proc_root
         self.num = 0
         self.first_ts = 0
         self.prev_ts = 0  # timestamp of the event before the current one

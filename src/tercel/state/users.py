@@ -48,6 +48,12 @@ class UserTable:
             t = self.containers[cid] = UserTable()
         return t
 
+    def load_container(self, cid: str, root: str | Path) -> None:
+        """Live monitoring: a container's users come from its own root filesystem (read once)."""
+        if cid in self.containers or len(self.containers) >= MAX_CONTAINERS:
+            return
+        self.containers[cid] = UserTable.from_etc(root)
+
     def lookup_user(self, uid: int, cid: str) -> UserRecord | None:
         """A container's own user first, then the host's."""
         if cid and cid != "host":
