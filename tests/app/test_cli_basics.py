@@ -108,15 +108,23 @@ def test_schemas(tercel):
     assert r.returncode == 0 and json.loads(r.stdout)["type"] == "array"
 
 
-def test_live_without_driver_or_root_is_one_line(tercel):
-    import importlib.util
+def test_live_without_privileges_is_one_line(tercel):
+    """`tercel` with no arguments starts live monitoring; without root it must say why, in one line."""
+    import shutil
+    import subprocess
+    import sys
 
-    if importlib.util.find_spec("tercel.capture.live") is not None and os.geteuid() == 0:
-        pytest.skip("the eBPF driver is present and we are root: live mode would start")
-    r = tercel()
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root and setpriv (util-linux) is missing to drop privileges")
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                            sys.executable, "-m", "tercel"], capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+    else:
+        r = tercel()
     assert r.returncode == 1
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "live capture" in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.startswith("tercel: live capture is not available") and "Traceback" not in r.stderr
 
 
 def test_unsupported_engine_kind(tercel, tmp_path):
@@ -125,3 +133,39 @@ def test_unsupported_engine_kind(tercel, tmp_path):
     r = tercel("-o", "engine.kind=gvisor", "-r", str(rules))
     assert r.returncode == 1
     assert "not supported" in r.stderr or "not available" in r.stderr
+
+
+def test_list_events(tercel):
+    r = tercel("--list-events")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Syscall events:"
+    assert "< execve(" in r.stdout and "> open(FSPATH name, FLAGS32 flags, UINT32 mode)" in lines
+    meta = lines[lines.index("Metaevents:") + 1:]
+    assert any(x.startswith("> procexit(") for x in meta)
+    r = tercel("--list-events", "--format", "json")
+    rows = json.loads(r.stdout)
+    assert {"name": "close", "dir": ">", "category": "syscall", "params": ["FD fd"]} in rows
+
+
+def test_progress_display_only_on_a_terminal():
+    import io
+
+    from tercel.app.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet = io.StringIO()
+    p = Progress("Replaying x", total=1000, stream=quiet, delay=0)
+    p.update(10, 500)
+    p.done()
+    assert quiet.getvalue() == ""
+    tty = Tty()
+    p = Progress("Replaying x", total=1000, stream=tty, delay=0)
+    p.update(5000, 500)
+    p.done()
+    out = tty.getvalue()
+    assert out.startswith("\rReplaying x [###############---------------]  50.0% 5000 events")
+    assert out.endswith("\r\x1b[K")

@@ -125,32 +125,20 @@ def list_events(fmt: str = "text") -> str:
 
 
 def _event_rows(et: Any) -> list[dict[str, Any]]:
-    """Adapter over the event table: tolerate attribute names while that module settles."""
-    entries = getattr(et, "EVENTS", None) or getattr(et, "TABLE", None)
-    if entries is None and hasattr(et, "events"):
-        entries = et.events()
-    if entries is None:
-        raise RuntimeError("the event table does not list its events")
-    items = entries.values() if isinstance(entries, dict) else entries
-    seen: set[tuple[str, str]] = set()
+    """Every current event of the table (old versions and unused slots left out), as sysdig -L lists them."""
+    type_names = {v: k[3:] for k, v in vars(et).items() if k.startswith("PT_") and isinstance(v, int)}
     rows = []
-    for info in items:
-        if info is None:
+    for code in range(int(et.PPM_EVENT_MAX)):
+        try:
+            info = et.info(code)
+        except (KeyError, IndexError, ValueError):
             continue
-        name = getattr(info, "name", "")
-        if not name or getattr(info, "old_version", False) or getattr(info, "unused", False):
+        if info is None or not getattr(info, "known", True) or info.old_version or info.unused:
             continue
-        d = getattr(info, "direction", "")
-        direction = ">" if str(d).lower() in (">", "enter", "e", "direction.enter") or "ENTER" in str(d) else "<"
-        cat = str(getattr(info, "category", "syscall")).lower()
-        cat = "meta" if "meta" in cat or "internal" in cat else "syscall"
-        key = (direction, name)
-        if key in seen:
-            continue
-        seen.add(key)
-        params = [f"{getattr(p, 'ptype', getattr(p, 'type', ''))} {getattr(p, 'name', '')}".strip()
-                  for p in getattr(info, "params", ())]
-        rows.append({"name": name, "dir": direction, "category": cat, "params": params})
+        params = [f"{type_names.get(p.type, str(p.type))} {p.name}" for p in info.params]
+        syscall = bool(getattr(info, "is_syscall", True))
+        rows.append({"name": info.name, "dir": info.direction, "category": "syscall" if syscall else "meta",
+                     "params": params})
     return rows
 
 
