@@ -22,7 +22,8 @@ from tercel.driver.libbpf import LibBpf, errno_now
 from tercel.driver.ringbuf import RingReader
 from tercel.driver.syscall_tables import NR_X86_64, PPM_SC
 
-NR_SLOTS = 512  # size of the per-syscall maps in the BPF program
+NR_SLOTS = 512
+MIN_KERNEL = (6, 2)  # bpf_rdonly_cast (6.2), bpf_loop (5.17), ring buffer, tp_btf  # size of the per-syscall maps in the BPF program
 BTF_PATH = Path("/sys/kernel/btf/vmlinux")
 LOCKDOWN_PATH = Path("/sys/kernel/security/lockdown")
 DEFAULT_OBJECT = Path(__file__).resolve().parent / "bpf" / "tercel.bpf.o"
@@ -67,6 +68,14 @@ def preflight() -> None:
     machine = platform.machine()
     if machine != "x86_64":
         raise DriverError(f"live capture supports x86_64 only (this machine is {machine})")
+    release = platform.release()
+    try:
+        version = tuple(int(x) for x in release.split("-")[0].split(".")[:2])
+    except ValueError:
+        version = MIN_KERNEL
+    if version < MIN_KERNEL:
+        raise DriverError(f"kernel {release} is too old: the BPF driver needs Linux >= "
+                          f"{MIN_KERNEL[0]}.{MIN_KERNEL[1]} (bpf_loop, bpf_rdonly_cast, tp_btf)")
     caps = _effective_caps()
     has_bpf = caps >> _CAP_BPF & 1 and caps >> _CAP_PERFMON & 1
     if not (caps >> _CAP_SYS_ADMIN & 1 or has_bpf):
