@@ -33,6 +33,10 @@ class RenderContext(Protocol):
     def resolve_path(self, evt: Event, path: str, dirfd: int | None) -> str | None:
         """Absolute form of a relative path of this event (cwd or dirfd based), or None."""
 
+    # Optional (looked up with getattr): ``user_name(uid) -> str | None`` and
+    # ``group_name(gid) -> str | None`` resolve UID/GID parameters as current libsinsp does
+    # (``evt.arg.uid`` is the user's name, ``<NA>`` when the user table does not know it).
+
 
 class _NoContext:
     def fd_label(self, evt: Event, fd: int) -> str | None:
@@ -221,9 +225,11 @@ def _render_typed(evt: Event, p: et.ParamInfo, t: int, v: Any, raw: bytes, ctx: 
         return (_num(v, p.fmt) if t == et.PT_MODE else str(v), render_flags(v, p.flag_table))
     if t in et.ENUM_TYPES:
         return (str(v), render_enum(v, p.flag_table))
+    if t == et.PT_UID or t == et.PT_GID:
+        resolver = getattr(ctx, "user_name" if t == et.PT_UID else "group_name", None)
+        return (str(v), (resolver(v) or "<NA>") if resolver is not None else "")
     if t in (et.PT_INT8, et.PT_INT16, et.PT_INT32, et.PT_INT64, et.PT_UINT8, et.PT_UINT16, et.PT_UINT32,
-             et.PT_UINT64, et.PT_PORT, et.PT_L4PROTO, et.PT_SOCKFAMILY, et.PT_UID, et.PT_GID, et.PT_SIGSET,
-             et.PT_ABSTIME, et.PT_BOOL):
+             et.PT_UINT64, et.PT_PORT, et.PT_L4PROTO, et.PT_SOCKFAMILY, et.PT_SIGSET, et.PT_ABSTIME, et.PT_BOOL):
         return (_num(v, p.fmt), "")
     if t == et.PT_CHARBUF:
         return (v, "")
@@ -274,11 +280,13 @@ def render_arg(evt: Event, name_or_index: str | int, ctx: RenderContext = NO_CON
     return r[1] or r[0]
 
 
-def render_args(evt: Event, ctx: RenderContext = NO_CONTEXT, max_params: int | None = None) -> str:
-    """``evt.args``: ``name=value(resolved) `` for each parameter the event carries.
+def render_args(evt: Event, ctx: RenderContext = NO_CONTEXT, max_params: int | None = None,
+                trailing_space: bool = True) -> str:
+    """``evt.args``: ``name=value(resolved)`` for each parameter the event carries.
 
-    ``max_params`` caps the parameters shown (sysdig 0.29 shows at most its table's count:
-    ``evt.info.nparams_2022``)."""
+    sysdig 0.29 ends every item with a space; Falco 0.44 joins them with single spaces
+    (``trailing_space=False``). ``max_params`` caps the parameters shown (sysdig 0.29 shows at most
+    its table's count: ``evt.info.nparams_2022``)."""
     if evt.type <= et.GENERIC_X:
         return ""  # sysdig shows no arguments for generic syscall events
     out = []
@@ -291,5 +299,7 @@ def render_args(evt: Event, ctx: RenderContext = NO_CONTEXT, max_params: int | N
         if r is None:
             continue
         val, res = r
-        out.append(f"{params[i].name}={val}({res}) " if res else f"{params[i].name}={val} ")
-    return "".join(out)
+        out.append(f"{params[i].name}={val}({res})" if res else f"{params[i].name}={val}")
+    if not out:
+        return ""
+    return " ".join(out) + " " if trailing_space else " ".join(out)
