@@ -53,12 +53,14 @@ FIELDS = [
     "fd.num", "fd.type", "fd.typechar", "fd.name", "fd.directory", "fd.filename", "fd.sip",
     "fd.cip", "fd.lip", "fd.rip", "fd.sport", "fd.cport", "fd.lport", "fd.rport", "fd.l4proto",
     "fd.sockfamily", "fd.is_server", "fd.connected", "fd.name_changed", "fd.uid",
-    "fd.containername", "fd.containerdirectory", "fdlist.nums",
+    "fd.containername", "fd.containerdirectory", "fdlist.nums", "fd.sproto", "fd.cproto",
+    "fd.lproto", "fd.rproto",
 ]
 # libsinsp prints these with PF_10_PADDED_DEC
 PADDED = {"evt.rawtime.ns", "evt.reltime", "evt.reltime.ns", "evt.deltatime.ns", "evt.latency.ns"}
 SEP = "\t\x01\t"
-IPV6_LOCALITY = {"fd.sip", "fd.rip", "fd.lip", "fd.lport", "fd.rport", "fd.is_server"}
+IPV6_LOCALITY = {"fd.sip", "fd.rip", "fd.lip", "fd.lport", "fd.rport", "fd.is_server", "fd.lproto",
+                 "fd.rproto"}
 
 
 def _ipv6_fd(evt: Any) -> bool:

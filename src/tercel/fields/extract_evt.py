@@ -146,6 +146,21 @@ def _buflen(evt: Any) -> int | None:
     return r if r is not None and r >= 0 else None
 
 
+def _buflen_of(direction: int, fdcat: int | None) -> Callable[[Any], int | None]:
+    """evt.buflen.in/out/file/net...: the buffer length restricted to a direction / fd kind."""
+    def fn(evt: Any) -> int | None:
+        n = _buflen(evt)
+        if n is None:
+            return None
+        fl = _flags(evt)
+        if direction and not fl & direction:
+            return None
+        if fdcat is not None and _FD_CATEGORY.get(evt.fdinfo.type) != fdcat:
+            return None
+        return n
+    return fn
+
+
 def _latency(evt: Any) -> int:
     if not evt.is_exit:
         return 0
@@ -224,6 +239,18 @@ def _register() -> None:
     implement("evt.latency.s", c(lambda evt: _latency(evt) // 1_000_000_000))
     implement("evt.latency.ns", c(lambda evt: _latency(evt) % 1_000_000_000))
     implement("evt.latency.human", c(lambda evt: _human(_latency(evt))))
+    implement("evt.wait_latency",
+              c(lambda evt: _latency(evt) if evt.is_exit and _flags(evt) & et.EF_WAITS else None))
+    implement("evt.count.procinfo",
+              c(lambda evt: 1 if evt.type == et.PROCINFO_E and evt.thread is not None
+                and evt.thread.is_main else None))
+    implement("evt.count.threadinfo", c(lambda evt: 1 if evt.type == et.PROCINFO_E else None))
+    rd, wr = et.EF_READS_FROM_FD, et.EF_WRITES_TO_FD
+    for suffix, direction, fdcat in (("in", rd, None), ("out", wr, None), ("file", 0, et.EC_FILE),
+                                     ("file.in", rd, et.EC_FILE), ("file.out", wr, et.EC_FILE),
+                                     ("net", 0, et.EC_NET), ("net.in", rd, et.EC_NET),
+                                     ("net.out", wr, et.EC_NET)):
+        implement(f"evt.buflen.{suffix}", c(_buflen_of(direction, fdcat)))
     implement("evt.deltatime", c(_deltatime))
     implement("evt.deltatime.s", c(lambda evt: _deltatime(evt) // 1_000_000_000))
     implement("evt.deltatime.ns", c(lambda evt: _deltatime(evt) % 1_000_000_000))

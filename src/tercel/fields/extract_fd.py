@@ -206,6 +206,26 @@ def _either_port(fi: FdInfo) -> tuple[int, ...] | None:
     return vals or None
 
 
+def _service(port: int | None, fi: FdInfo) -> str | None:
+    """fd.*proto: libsinsp resolves port names only with hostname/port resolution enabled, which
+    Falco and sysdig leave off: the port number as text. (Listening and unix sockets: see below.)"""
+    if fi.type not in _CONN:
+        return None
+    return None if port is None else str(port)
+
+
+def _cproto(fi: FdInfo) -> str | None:
+    if fi.type in SERVSOCK_TYPES or fi.type == R.FD_UNIX_SOCK:
+        return "" if _has_tuple(fi) else None  # libsinsp prints an empty name there
+    return _service(_cport(fi), fi)
+
+
+def _sproto(fi: FdInfo) -> str | None:
+    if fi.type in SERVSOCK_TYPES:
+        return ""
+    return _service(_sport(fi), fi)
+
+
 def _l4proto(fi: FdInfo) -> str | None:
     if fi.type == R.FD_UNKNOWN:
         return "<NA>"  # e.g. an AF_PACKET socket, as current libsinsp prints it
@@ -458,6 +478,10 @@ def _register() -> None:
     _fd2("fd.lport", _lport)
     _fd2("fd.rport", _rport)
     _fd("fd.l4proto", _l4proto)
+    _fd("fd.cproto", _cproto)
+    _fd("fd.sproto", _sproto)
+    _fd2("fd.lproto", lambda fi, evt: _service(_lport(fi, evt), fi))
+    _fd2("fd.rproto", lambda fi, evt: _service(_rport(fi, evt), fi))
     _fd("fd.sockfamily", _sockfamily)
     _fd2("fd.is_server", _is_server)
     implement("fd.uid", _fduid)

@@ -350,6 +350,10 @@ def _register() -> None:
     implement("group.name", _group_name)
 
     s("container.id", lambda t: t.container_id)
+    # deprecated container-plugin probes: tercel has no health-check metadata
+    for name in ("proc.is_container_healthcheck", "proc.is_container_liveness_probe",
+                 "proc.is_container_readiness_probe"):
+        s(name, lambda t: False)
     s("container.name", _container_name)
     s("container.start_ts",
       lambda t: t.pidns_init_start_ts or None if t.container_id != HOST else None)
