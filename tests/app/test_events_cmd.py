@@ -9,8 +9,6 @@ import subprocess
 import pytest
 from app_helpers import shared_path
 
-pytestmark = pytest.mark.usefixtures("replay_stack")
-
 UTC = {"TZ": "UTC"}
 
 

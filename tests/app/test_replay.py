@@ -19,8 +19,6 @@ import textwrap
 import pytest
 from app_helpers import shared_path
 
-pytestmark = pytest.mark.usefixtures("replay_stack")
-
 UTC = {"TZ": "UTC"}
 
 CAT_RULES = """\
@@ -71,7 +69,6 @@ def alerts_and_summary(stdout: str) -> tuple[list[str], str]:
     return head.splitlines(), sep + tail
 
 
-@pytest.mark.usefixtures("enter_filtered")
 def test_cat_write_text_alerts_and_summary(tercel, tmp_path):
     cap = shared_path("data", "captures", "cat_write.scap")
     rules = write(tmp_path, "r.yaml", CAT_RULES)
@@ -87,7 +84,6 @@ def test_cat_write_text_alerts_and_summary(tercel, tmp_path):
                        "   Cat opened a file: 4\n")
 
 
-@pytest.mark.usefixtures("enter_filtered")
 def test_rule_matching_all(tercel, tmp_path):
     cap = shared_path("data", "captures", "cat_write.scap")
     rules = write(tmp_path, "r.yaml", CAT_RULES)
@@ -107,7 +103,6 @@ def test_rule_matching_all(tercel, tmp_path):
                        "   Shared library opened: 1\n")
 
 
-@pytest.mark.usefixtures("enter_filtered")
 @pytest.mark.parametrize(("extra", "expected"), [
     (["-o", "priority=error"], {}),
     (["-D", "Cat opened"], {"Shared library opened": 1}),
@@ -171,7 +166,6 @@ def test_bad_capture_is_one_clear_error(tercel, tmp_path):
     assert r.returncode == 1 and "missing.scap" in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.usefixtures("enter_filtered")
 def test_truncated_capture_keeps_earlier_alerts(tercel, tmp_path):
     import gzip
 

@@ -28,8 +28,6 @@ from collections import Counter
 import pytest
 from app_helpers import shared_path
 
-pytestmark = pytest.mark.usefixtures("replay_stack")
-
 HOST_QUIRK = {"container.id", "container.name"}
 PENDING = {"user.loginname", "evt.arg.flags", "proc.aname[2]", "container.start_ts", "fd.type", "fd.l4proto",
            "evt.args"}

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import textwrap
 
-import pytest
 from app_helpers import REPO, shared_path
 
 from tercel.app.config import builtin_rules_path
-
-pytestmark = pytest.mark.usefixtures("engine")
 
 GOOD = """\
 - macro: is_cat
