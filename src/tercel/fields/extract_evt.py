@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tercel.capture import records as R
+from tercel.fields import catalog  # noqa: F401  (declarations first: this module attaches to them)
 from tercel.fields.registry import Extractor, implement
 from tercel.state import eventtable as et
 from tercel.state import inspector as I
