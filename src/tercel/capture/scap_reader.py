@@ -321,6 +321,31 @@ class ScapReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # records, for consumers that prefer attributes over ``initial``
+    @property
+    def machine(self) -> MachineInfo | None:
+        return self.initial.machine
+
+    @property
+    def procs(self) -> list[ProcRecord]:
+        return self.initial.procs
+
+    @property
+    def fds(self) -> list[FdRecord]:
+        return self.initial.fds
+
+    @property
+    def users(self) -> list[UserRecord]:
+        return self.initial.users
+
+    @property
+    def groups(self) -> list[GroupRecord]:
+        return self.initial.groups
+
+    @property
+    def interfaces(self) -> list[InterfaceRecord]:
+        return self.initial.interfaces
+
     def _err(self, msg: str, at: int | None = None) -> ScapError:
         return ScapError(msg, self.offset if at is None else at, self.path)
 
@@ -685,6 +710,11 @@ def _parse_ul(c: _Cursor, v2: bool) -> tuple[list[UserRecord], list[GroupRecord]
             c.pos = c.end
             c.end = saved_end
     return users, groups
+
+
+def open_capture(source: str | os.PathLike[str] | bytes | BinaryIO) -> ScapReader:
+    """A capture source over a .scap file (contract 1): iterable, with ``initial`` records."""
+    return ScapReader(source)
 
 
 def read_all(source: str | os.PathLike[str] | bytes) -> tuple[InitialState, list[tuple[bytes, int, int, int]]]:
