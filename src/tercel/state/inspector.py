@@ -23,7 +23,6 @@ from tercel.state.parsers import (
     META_PARSERS,
     RES_FD_EVENTS,
     Parser,
-    enter_of,
 )
 from tercel.state.threadinfo import PPM_CL_CLONE_THREAD, ThreadInfo, ThreadTable
 from tercel.state.users import UserTable
@@ -122,28 +121,28 @@ class Inspector:
             table.remove(cfd)
             self.pending_close = None
         ts = evt.ts
-        if not self.first_ts:
-            self.first_ts = ts
-        if evt.type != et.PROCINFO_E:  # sysdig hides procinfo: no delta from it
+        etype = evt.type
+        if etype != et.PROCINFO_E:  # sysdig hides procinfo: no delta from it
+            if not self.first_ts:
+                self.first_ts = ts
             self.prev_ts = self.last_ts or ts
             self.last_ts = ts
+        elif not self.first_ts:
+            self.first_ts = ts
 
-        etype = evt.type
         plans = self._plans
-        if etype >= len(plans):
+        try:
+            plan = plans[etype]
+        except IndexError:
             if etype > 0xFFFF:
                 return evt
             plans.extend([None] * (etype + 1 - len(plans)))
-        plan = plans[etype]
+            plan = None
         if plan is None:
             plan = plans[etype] = self._make_plan(evt)
 
-        if plan.meta is not None:
-            evt.thread = None
-            plan.meta(self, evt, None)
-            return evt
         th = self.threads.get(evt.tid)
-        is_exit = evt.is_exit
+        is_exit = etype & 1
         if plan is _NOPLAN:
             # nothing to parse and no fd: only keep the enter/exit pairing exact
             evt.thread = th
@@ -156,37 +155,51 @@ class Inspector:
                 self.cur_enter = None
                 th.last_enter = evt
             return evt
+        if plan.meta is not None:
+            evt.thread = None
+            plan.meta(self, evt, None)
+            return evt
         if th is None:
             th = self._invalid_thread(evt.tid)
         evt.thread = th
-        self.cur_enter = enter_of(evt, th) if is_exit else None
+        if is_exit:
+            enter = th.last_enter
+            self.cur_enter = enter if enter is not None and enter.type == etype - 1 else None
+        else:
+            self.cur_enter = None
 
         # the fd the event is about (libsinsp's m_lastevent_fd): enters reset it and set it from
         # their fd parameter; 2022 exits keep the enter's; newest exits carry it themselves
+        fdinfo = None
         if plan.fd_related:
             if not is_exit:
                 th.last_fd = -1
-            i = plan.fd_idx
-            if plan.uses_fd and 0 <= i < evt.nparams:
-                v = evt.param(i)
-                if isinstance(v, int):
-                    th.last_fd = v
-            fdinfo = th.fdtable.fds.get(th.last_fd)
-        else:
-            fdinfo = None
-        if plan.parser is not None:
+            if plan.uses_fd:
+                i = plan.fd_idx
+                if 0 <= i < evt.nparams:
+                    v = evt.param(i)
+                    if type(v) is int:
+                        th.last_fd = v
+                fdinfo = th.fdtable.fds.get(th.last_fd)
+            elif is_exit and plan.new_fd_idx >= 0:
+                pass  # fd-creating exit: its fd is looked up after the parser made it
+            else:
+                fdinfo = th.fdtable.fds.get(th.last_fd)
+        parser = plan.parser
+        if parser is not None:
             old_name = fdinfo.name if fdinfo is not None else ""
-            plan.parser(self, evt, th)
+            parser(self, evt, th)
             th = evt.thread or th
         if plan.fd_related:
-            if is_exit and plan.new_fd_idx >= 0 and plan.new_fd_idx < evt.nparams:
-                v = evt.param(plan.new_fd_idx)
-                if isinstance(v, int) and v >= 0:
+            i = plan.new_fd_idx
+            if is_exit and 0 <= i < evt.nparams:
+                v = evt.param(i)
+                if type(v) is int and v >= 0:
                     th.last_fd = v
                     fdinfo = th.fdtable.fds.get(v)
             evt.fd = th.last_fd
             evt.fdinfo = fdinfo
-            if plan.parser is not None and fdinfo is not None and fdinfo.name != old_name:
+            if parser is not None and fdinfo is not None and fdinfo.name != old_name:
                 # fd.name_changed: this event gave its fd a (new) name
                 if evt.cache is None:
                     evt.cache = {}

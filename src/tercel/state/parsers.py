@@ -390,19 +390,50 @@ def open_path(evt: Any, th: ThreadInfo) -> tuple[str, str, int] | None:
     return path, name, flags
 
 
+_OPEN_IDX: dict[int, tuple[int, int, int, int, int, int]] = {}
+
+
+def _open_idx(evt: Any) -> tuple[int, int, int, int, int, int]:
+    idx = P.index(evt)
+    t = tuple(idx.get(n, -1) for n in ("fd", "name", "flags", "dirfd", "dev", "ino"))
+    _OPEN_IDX[evt.type] = t  # type: ignore[assignment]
+    return t  # type: ignore[return-value]
+
+
 def parse_open(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     if th is None:
         return
-    fd = P.get_int(evt, "fd")
-    if fd is None or fd < 0:
+    ix = _OPEN_IDX.get(evt.type) or _open_idx(evt)
+    n = evt.nparams
+    param = evt.param
+    fd = param(ix[0]) if 0 <= ix[0] < n else None
+    if type(fd) is not int or fd < 0:
         return
-    op = open_path(evt, th)
-    if op is None:
-        return
-    path, name, flags = op
-    fi = FdInfo(type=R.FD_DIRECTORY if flags & PPM_O_DIRECTORY else R.FD_FILE, name=path,
-                nameraw=name, openflags=flags, cloexec=bool(flags & PPM_O_CLOEXEC),
-                dev=P.get_int(evt, "dev") or 0, ino=P.get_int(evt, "ino") or 0)
+    if 0 <= ix[1] < n:  # newest and 2022 open_X/openat_2_X: everything in the exit
+        name = param(ix[1])
+        if type(name) is not str:
+            return
+        flags = param(ix[2]) if 0 <= ix[2] < n else None
+        dirfd = param(ix[3]) if 0 <= ix[3] < n else None
+        if flags is None and evt.name == "creat":
+            flags = PPM_O_CREAT | PPM_O_WRONLY | PPM_O_TRUNC
+    else:
+        op = open_path(evt, th)
+        if op is None:
+            return
+        path, name, flags = op
+        dirfd = None
+    if name.startswith("/"):
+        path = P.concat_path("/", name)
+    else:
+        path = _resolve_at(th, dirfd if type(dirfd) is int else AT_FDCWD, name)
+    flags = flags or 0
+    fi = FdInfo(R.FD_DIRECTORY if flags & PPM_O_DIRECTORY else R.FD_FILE, path, name, flags)
+    fi.cloexec = bool(flags & PPM_O_CLOEXEC)
+    if 0 <= ix[4] < n:
+        fi.dev = param(ix[4]) or 0
+    if 0 <= ix[5] < n:
+        fi.ino = param(ix[5]) or 0
     th.fdtable.add(fd, fi)
 
 
@@ -557,14 +588,16 @@ def parse_io_tuple(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
 
 
 def parse_close(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
-    if th is None:
+    if th is None or not evt.nparams:
         return
-    res = _res(evt)
-    if res is None or res < 0:
+    res = evt.param(0)
+    if type(res) is not int or res < 0:
         return
-    fd = _fd_of(evt, th)
-    if fd is not None:
-        insp.pending_close = (th.fdtable, fd)
+    # the inspector already resolved the fd (last_fd): from the exit's own fd parameter (newest),
+    # or from the enter event just before (2022; a lone 2022 exit removes nothing)
+    if evt.nparams < 2 and insp.cur_enter is None:
+        return
+    insp.pending_close = (th.fdtable, th.last_fd)
 
 
 def parse_dup(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
