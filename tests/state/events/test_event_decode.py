@@ -210,3 +210,24 @@ def test_render_helpers():
     assert render.render_res(sig) == "SUCCESS"
     kill = Event(encode_event(1, 1, 128, [struct.pack("<q", 42), b"\x09"]), 0)
     assert render.render_args(kill) == "pid=42 sig=9(SIGKILL) "
+
+
+def test_execve_flags_render_like_falco_044():
+    """Every evt.arg.flags value in Falco 0.44's alerts for this capture is one tercel renders."""
+    import json
+
+    expected_file = capture_path("falco044_evtgen_mix.scap").parents[1] / "expected" / \
+        "falco044_evtgen_mix.falco-0.44.stable-5.1.0.jsonl"
+    if not expected_file.is_file():
+        pytest.skip(f"{expected_file} not available")
+    wanted = set()
+    for line in expected_file.read_text().splitlines():
+        fields = json.loads(line).get("output_fields", {})
+        if "evt.arg.flags" in fields:
+            wanted.add(fields["evt.arg.flags"])
+    assert wanted
+    seen = set()
+    for b, o, c, f in ScapReader(capture_path("falco044_evtgen_mix.scap")):
+        if struct.unpack_from("<H", b, o + 20)[0] == 293:
+            seen.add(render.render_arg(Event(b, o, c, f), "flags"))
+    assert wanted <= seen
