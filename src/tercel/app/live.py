@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from tercel.app import log, pipeline
+from tercel.app.drops import DropMonitor
 from tercel.app.errors import AppError, Unavailable
 from tercel.app.stats import AlertStats
 
@@ -92,6 +93,7 @@ def _run_once(session: Any) -> int:
     outputs = session.make_outputs()
     stats = AlertStats(session.rule_names())
     ruleset = session.ruleset
+    drops = DropMonitor(session.cfg, outputs, getattr(ruleset, "hostname", ""))
 
     def on_stop(_s: int, _f: Any) -> None:
         session.stop_requested = True
@@ -121,6 +123,11 @@ def _run_once(session: Any) -> int:
                 for alert in ruleset.process(evt):
                     stats.add(alert)
                     outputs.submit(alert)
+            if not n & 0xFF:
+                drops.tick(source.counters())
+                if drops.exit_requested:
+                    session.stop_requested = True
+                    break
             if session.reopen_requested:  # per event: the next alert must already go to the new file
                 session.reopen_requested = False
                 log.info("SIGUSR1 received, reopening outputs...")
@@ -136,6 +143,7 @@ def _run_once(session: Any) -> int:
         outputs.close()
     if session.stop_requested:
         log.info("SIGINT received, exiting...")
+    drops.print_summary()
     if session.ns.verbose:
         sys.stderr.write(f"Captured Events: {n}\n")
     if not session.reload_requested:

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from tercel.app import log, pipeline
+from tercel.app.drops import DropMonitor
 from tercel.app.errors import AppError
 from tercel.app.progress import Progress
 from tercel.app.stats import AlertStats
@@ -65,6 +66,7 @@ def replay(session: Any, capture: str) -> int:
     elapsed = time.monotonic() - t0
     if session.ns.verbose:
         sys.stderr.write(f"Elapsed time: {elapsed:.3f}, Captured Events: {n}, {n / max(elapsed, 1e-9):.2f} eps\n")
+    sys.stderr.write(DropMonitor(session.cfg, outputs).summary())  # a capture has no drops; Falco prints it
     sys.stdout.write(stats.format())
     sys.stdout.flush()
     if failure:
