@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,84 @@ def _is_syscall_enter(evt: Any) -> bool:
         return "SYSCALL" in str(cat).upper()
 
 
+Predicate = Callable[[Any], bool]
+# (guard id, guard predicate or None, the rule's own predicate, the rule)
+Entry = tuple[int, Predicate | None, Predicate, CompiledRule]
+Bucket = tuple[Entry, ...]
+
+
+def _always(_evt: Any) -> bool:
+    return True
+
+
+def _conjuncts(node: Any) -> tuple[Any, ...]:
+    """The top-level ``and`` operands of a condition tree, nested ``and`` flattened."""
+    from tercel.engine.condition import ast
+
+    if not isinstance(node, ast.And):
+        return (node,)
+    out: list[Any] = []
+    for c in node.children:
+        out.extend(_conjuncts(c))
+    return tuple(out)
+
+
+class _SharedPrefixes:
+    """Rules of one bucket often start with the same checks (``open_read and ...``): each rule's
+    longest leading run of conjuncts shared with another rule of the bucket becomes a guard that
+    ``process`` evaluates once per event; the rule's own function then only checks the rest."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._ids: dict[tuple[Any, ...], int] = {}
+        self._fns: dict[tuple[Any, ...], Callable[[Any], bool]] = {}
+
+    def _compile(self, conj: tuple[Any, ...]) -> Callable[[Any], bool]:
+        fn = self._fns.get(conj)
+        if fn is None:
+            from tercel.engine.condition import ast
+            from tercel.engine.rules import condapi
+
+            node = conj[0] if len(conj) == 1 else ast.And(conj)
+            fn = condapi.analyse(node)[2]
+            self._fns[conj] = fn
+        return fn
+
+    def bucket(self, rules: list[CompiledRule]) -> Bucket:
+        conj: list[tuple[Any, ...] | None] = [None] * len(rules)
+        if self.enabled:
+            try:
+                conj = [_conjuncts(r.node) if r.node is not None else None for r in rules]
+            except ImportError:
+                pass
+        out: list[Entry] = []
+        for i, r in enumerate(rules):
+            mine = conj[i]
+            best = 0
+            if mine is not None and len(rules) > 1:
+                for j, other in enumerate(conj):
+                    if j == i or other is None:
+                        continue
+                    k = 0
+                    while k < len(mine) and k < len(other) and mine[k] == other[k]:
+                        k += 1
+                    best = max(best, k)
+            if best == 0 or mine is None:
+                out.append((0, None, r.fn, r))
+                continue
+            try:
+                prefix = mine[:best]
+                guard = self._ids.setdefault(prefix, len(self._ids) + 1)
+                gfn = self._compile(prefix)
+                rest = mine[best:]
+                fn = self._compile(rest) if rest else _always
+            except Exception:  # never worse than the plain rule function
+                out.append((0, None, r.fn, r))
+                continue
+            out.append((guard, gfn, fn, r))
+        return tuple(out)
+
+
 class Ruleset:
     """Compiled rules in definition order, an event-type index over the enabled ones, matching."""
 
@@ -69,7 +147,8 @@ class Ruleset:
                  min_priority: Priority = Priority.DEBUG, rule_matching: str = "first",
                  hostname: str | None = None, source: str = "syscall",
                  required_engine_version: str | None = None,
-                 required_plugin_versions: Sequence[Sequence[tuple[str, str]]] = ()) -> None:
+                 required_plugin_versions: Sequence[Sequence[tuple[str, str]]] = (),
+                 share_prefixes: bool = True) -> None:
         if rule_matching not in ("first", "all"):
             raise ValueError(f"rule_matching must be 'first' or 'all', not {rule_matching!r}")
         self.min_priority = Priority(min_priority)
@@ -83,6 +162,7 @@ class Ruleset:
         self.required_plugin_versions = [list(a) for a in required_plugin_versions]
         self._by_name: dict[str, CompiledRule] = {r.name: r for r in self.rules}
         self.errors = 0  # predicate failures (a bug in an extractor must not stop the engine)
+        self.share_prefixes = share_prefixes
         self._reindex()
 
     # -- selection ----------------------------------------------------------------------------------------
@@ -186,11 +266,12 @@ class Ruleset:
             targets = names.keys() if r.evttypes is None else r.evttypes
             for t in targets:
                 names[t].append(r)
-        self._everywhere = tuple((r.fn, r) for r in everywhere)
-        self._names = {t: tuple((r.fn, r) for r in rs) for t, rs in names.items()}
+        plan = _SharedPrefixes(self.share_prefixes)
+        self._everywhere = plan.bucket(everywhere)
+        self._names = {t: plan.bucket(rs) for t, rs in names.items()}
         self._by_type: dict[Any, Any] = {}
 
-    def _bucket(self, evt: Any) -> tuple[tuple[Any, CompiledRule], ...]:
+    def _bucket(self, evt: Any) -> Bucket:
         """Slow path, once per event type code: which rules an event of this type reaches."""
         if _is_syscall_enter(evt):
             self._by_type[evt.type] = ()
@@ -214,8 +295,17 @@ class Ruleset:
         elif bucket is _BY_NAME:
             bucket = self._names.get(evt.name, self._everywhere)
         alerts: list[Alert] = []
-        for fn, rule in bucket:
+        memo: dict[int, bool] | None = None
+        for guard, gfn, fn, rule in bucket:
             try:
+                if gfn is not None:  # a leading part shared with other rules: evaluated once per event
+                    if memo is None:
+                        memo = {}
+                    g = memo.get(guard)
+                    if g is None:
+                        g = memo[guard] = bool(gfn(evt))
+                    if not g:
+                        continue
                 hit = fn(evt)
             except Exception:  # a faulty extractor must not stop the engine
                 self.errors += 1
