@@ -157,3 +157,19 @@ def test_capture_then_replay(tmp_path, marker):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "Marker read: 1" in r.stdout, r.stdout
+
+
+def test_watch_config_files_reloads_on_change(tmp_path, marker):
+    rules = Path(rules_file(tmp_path, marker, "Before edit"))
+    p = start("-r", str(rules), "-o", "log_stderr=true", "-o", "watch_config_files=true")
+    wait_started(p)
+    time.sleep(0.2)
+    rules.write_text(rules.read_text().replace("Before edit", "After edit"))
+    restarted = wait_started(p)
+    assert f"{rules} changed, restarting" in restarted
+    touch_marker(marker)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    assert "After edit: 1" in out and "Before edit" not in out

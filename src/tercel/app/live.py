@@ -14,6 +14,7 @@ from tercel.app import log, pipeline
 from tercel.app.drops import DropMonitor
 from tercel.app.errors import AppError, Unavailable
 from tercel.app.stats import AlertStats
+from tercel.app.watch import FileWatcher
 
 # buf_size_preset index -> ring size (Falco's presets: 0 = default, then 1 MB ... 512 MB)
 _PRESET_MB = [8, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -82,7 +83,7 @@ def run_live(session: Any) -> int:
         rc = _run_once(session)
         if not session.reload_requested or session.stop_requested:
             return rc
-        log.info("SIGHUP received, restarting...")
+        log.info(getattr(session, "reload_reason", "") or "restarting...")
         session.reload_requested = False
         session.reload()
 
@@ -99,7 +100,8 @@ def _run_once(session: Any) -> int:
         session.stop_requested = True
         source.stop()
 
-    def on_hup(_s: int, _f: Any) -> None:
+    def on_hup(_s: int, _f: Any) -> None:  # flags only: no I/O inside a signal handler
+        session.reload_reason = "SIGHUP received, restarting..."
         session.reload_requested = True
         source.stop()
 
@@ -113,6 +115,14 @@ def _run_once(session: Any) -> int:
         timer = threading.Timer(session.ns.duration, source.stop)
         timer.daemon = True
         timer.start()
+    watcher = None
+    if session.cfg.get("watch_config_files"):
+        def changed(path: str) -> None:
+            session.reload_reason = f"{path} changed, restarting..."
+            session.reload_requested = True
+            source.stop()
+
+        watcher = FileWatcher([*session.cfg.files, *session.rule_files], changed).start()
     log.info("Opening 'syscall' source with the eBPF driver")
     n = 0
     try:
@@ -137,6 +147,8 @@ def _run_once(session: Any) -> int:
     finally:
         if timer is not None:
             timer.cancel()
+        if watcher is not None:
+            watcher.stop()
         for sig, fn in old.items():
             signal.signal(sig, fn)
         source.close()

@@ -26,6 +26,7 @@ class Session:
         self.stop_requested = False
         self.reload_requested = False
         self.reopen_requested = False
+        self.reload_reason = ""
 
     # ------------------------------------------------------------ rules
 
