@@ -231,3 +231,15 @@ def test_hostile_yaml_is_a_config_error(tmp_path):
         load_config(write(tmp_path, "c.yaml", bomb))
     with pytest.raises(ConfigError):
         load_config(write(tmp_path, "d.yaml", "a: !!python/object:os.system x\n"))
+
+
+def test_default_config_location(tmp_path, monkeypatch):
+    from tercel.app import config as config_mod
+
+    system = tmp_path / "etc-tercel.yaml"
+    monkeypatch.setattr(config_mod, "SYSTEM_CONFIG", str(system))
+    assert config_mod.default_config_path(None) == builtin_config_path()  # no system file: the built-in one
+    system.write_text("json_output: true\n")
+    assert config_mod.default_config_path(None) == str(system)
+    assert config_mod.load_config(None).json_output is True
+    assert config_mod.default_config_path("/x/y.yaml") == "/x/y.yaml"  # -c wins

@@ -28,7 +28,7 @@ def format_text(described: dict[str, Any]) -> str:
 def describe(session: Any, rule_name: str | None, cfg: Config) -> int:
     described = describe_json(session.ruleset, rule_name)
     if cfg.json_output:
-        sys.stdout.write(json.dumps(described, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(described, ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
         sys.stdout.write(format_text(described))
     return 0

@@ -32,11 +32,11 @@ def validate(files: list[str], cfg: Config, *, describe_all: bool = False, descr
     if err:
         log.warning(err)
     if cfg.json_output:
+        body = json.loads(out)
         if described is not None:
-            body = json.loads(out)
             body["falco_describe_results"] = described
-            out = json.dumps(body, ensure_ascii=False) + "\n"
-        sys.stdout.write(out)
+        # one compact line, as Falco's nlohmann dump()
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
         sys.stdout.write(out)
         if described is not None:
