@@ -169,3 +169,11 @@ def test_progress_display_only_on_a_terminal():
     out = tty.getvalue()
     assert out.startswith("\rReplaying x [###############---------------]  50.0% 5000 events")
     assert out.endswith("\r\x1b[K")
+
+
+def test_event_sources(tercel):
+    r = tercel("--disable-source", "syscall", "--version")
+    assert r.returncode == 1 and "at least one event source" in r.stderr
+    r = tercel("--enable-source", "k8s_audit", "--version")
+    assert r.returncode == 1 and "unknown event source: k8s_audit" in r.stderr
+    assert tercel("--enable-source", "syscall", "--version").returncode == 0

@@ -83,6 +83,18 @@ def _escape_value(v: str) -> str:
     return v  # the value part of KEY=VALUE is taken verbatim
 
 
+KNOWN_SOURCES = ("syscall",)
+
+
+def _check_sources(ns: argparse.Namespace) -> None:
+    """--enable-source / --disable-source: tercel has one source, syscall (plugins are not loaded)."""
+    for src in [*ns.enable_source, *ns.disable_source]:
+        if src not in KNOWN_SOURCES:
+            raise AppError(f"Attempted enabling/disabling an unknown event source: {src}")
+    if ns.disable_source and set(KNOWN_SOURCES) <= set(ns.disable_source):
+        raise AppError("Must enable at least one event source")
+
+
 def _run(ns: argparse.Namespace, argv: list[str]) -> int:
     if ns.config_schema:
         from tercel.app.schema_json import config_schema
@@ -101,6 +113,7 @@ def _run(ns: argparse.Namespace, argv: list[str]) -> int:
         log.configure(stderr=True, level="debug", iso8601=cfg.time_format_iso_8601)
     for w in cfg.warnings:
         log.warning(w)
+    _check_sources(ns)
     if ns.version:
         sys.stdout.write(info.version_json() + "\n" if cfg.json_output else info.version_text())
         return 0
