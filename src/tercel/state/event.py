@@ -17,6 +17,8 @@ from tercel.state import eventtable as et
 
 _HDR = struct.Struct("<QqIHI").unpack_from  # ts, tid, len, type, nparams
 HEADER_LEN = 26
+_TABLE = et.TABLE
+_EVENT_MAX = et.PPM_EVENT_MAX
 _MISSING = object()
 
 _u8 = struct.Struct("<B").unpack_from
@@ -46,7 +48,7 @@ class Event:
         self.num = num
         self.ts, self.tid, self.len, etype, self.nparams = _HDR(buf, offset)
         self.type = etype
-        self.info = et.TABLE[etype] if etype < et.PPM_EVENT_MAX else et.info(etype)
+        self.info = _TABLE[etype] if etype < _EVENT_MAX else et.info(etype)
         self._offs: list[int] | None = None
         self._end = 0
         self._vals: dict[int, Any] | None = None
@@ -87,18 +89,21 @@ class Event:
     def _load_offsets(self) -> list[int]:
         """Start offset of each parameter plus the end of the last one (n+1 entries)."""
         n = self.nparams
-        large = self.info.large_payload
-        width = 4 if large else 2
+        buf = self.buf
         start = self.offset + HEADER_LEN
         end = self.offset + self.len
-        buf_len = len(self.buf)
-        if end > buf_len:
-            end = buf_len
+        if end > len(buf):
+            end = len(buf)
         self._end = end
-        if n > (end - start) // width:  # corrupt count: keep what fits
+        if self.info.large_payload:
+            width, table = 4, _LENS32
+        else:
+            width, table = 2, _LENS16
+        if n * width > end - start:  # corrupt count: keep what fits
             n = max(0, (end - start) // width)
         if n:
-            offs = list(accumulate(_lens_unpacker(n, large)(self.buf, start), initial=start + n * width))
+            lens = table[n](buf, start) if n < 64 else _lens_unpacker(n, width == 4)(buf, start)
+            offs = list(accumulate(lens, initial=start + n * width))
         else:
             offs = [start]
         self._offs = offs
