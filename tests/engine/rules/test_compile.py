@@ -209,3 +209,14 @@ def test_validate_output_text_and_json(tmp_path):
     doc = json.loads(out)
     assert [r["successful"] for r in doc["falco_load_results"]] == [True, False]
     assert doc["falco_load_results"][0]["warnings"][0]["code"] == "LOAD_NO_EVTTYPE"
+
+
+def test_load_rules_stops_at_the_first_invalid_file(tmp_path):
+    a, b, c = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    a.write_text(rule("a", "evt.type = open"))
+    b.write_text("- rule: broken\n")
+    c.write_text(rule("c", "evt.type = close"))
+    ruleset, results = load_rules([a, b, c])
+    assert [r.successful for r in results] == [True, False]
+    assert ruleset.rules == []
+    assert [r.successful for r in validate_files([a, b, c])] == [True, False, True]

@@ -100,7 +100,7 @@ class RuleLoader:
         except UnicodeDecodeError as e:
             res = LoadResult(path, self.contents)
             good = data[: e.start].decode("utf-8", "replace")
-            self.contents[path] = good
+            self.contents[path] = data.decode("utf-8", "replace")  # for the snippet; offsets of `good` hold
             line = good.count("\n")
             col = len(good) - (good.rfind("\n") + 1)
             res.add_error(ErrorCode.LOAD_ERR_YAML_PARSE,
