@@ -67,6 +67,8 @@ def _ipv6_fd(evt: Any) -> bool:
     return evt.fdinfo is not None and evt.fdinfo.typechar == "6"
 
 
+_UIDS = ("setuid", "setgid", "setresuid", "setresgid")
+
 # field -> (predicate on (event, sysdig text, tercel text) telling the difference is this one, reason)
 DELIBERATE: dict[str, tuple[Callable[[Any, str, str], bool], str]] = {
     "evt.category": (lambda evt, s, t: evt.type <= 1,
@@ -78,11 +80,12 @@ DELIBERATE: dict[str, tuple[Callable[[Any, str, str], bool], str]] = {
     "group.gid": (lambda evt, s, t: int(s) > 0xFFFFFFFF,
                   "sysdig 0.29 stores the gid of threads created by clone in a 64-bit slot and "
                   "prints garbage above 2^32; tercel prints the gid"),
-    "evt.args": (lambda evt, s, t: evt.name in ("setuid", "setgid"),
+    "evt.args": (lambda evt, s, t: evt.name in _UIDS,
                  "user/group names of uid/gid parameters (uid=0(root)) are not resolved by "
                  "tercel.state.render yet"),
-    "evt.info": (lambda evt, s, t: evt.name in ("setuid", "setgid"), "as evt.args"),
-    "evt.arg[0]": (lambda evt, s, t: evt.name in ("setuid", "setgid"), "as evt.args"),
+    "evt.info": (lambda evt, s, t: evt.name in _UIDS, "as evt.args"),
+    "evt.arg[0]": (lambda evt, s, t: evt.name in _UIDS, "as evt.args"),
+    "evt.arg[1]": (lambda evt, s, t: evt.name in _UIDS, "as evt.args"),
 }
 for _f in IPV6_LOCALITY:
     DELIBERATE[_f] = (lambda evt, s, t: _ipv6_fd(evt),

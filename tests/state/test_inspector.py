@@ -276,3 +276,19 @@ def test_live_container_users_from_its_root(tmp_path: Path) -> None:
     assert field(evt, "user.name") == "root" and field(evt, "user.shell") == "/bin/ash"
     assert field(evt, "group.name") == "root"
     assert DOCKER_ID[:12] in insp.users.containers
+
+
+def test_bpf_and_userfaultfd_fds() -> None:
+    """Kept out of the sysdig scenario: sysdig 0.29 crashes printing evt.res of a bpf exit, and
+    2022 libsinsp did not track userfaultfd fds (current Falco does)."""
+    insp = Inspector(initial_state())
+    bpf_e, bpf_x, uffd_e, uffd_x, bpf2 = feed(insp, [
+        event(10, BASH, 296, cmd=5),
+        event(11, BASH, 297, res_or_fd=b"\x00" + (9).to_bytes(8, "little")),
+        event(12, BASH, 320),
+        event(13, BASH, 321, res=10, flags=0),
+        full(14, BASH, 369, fd=11, cmd=5),
+    ])
+    assert field(bpf_x, "fd.type") == "bpf" and field(bpf_x, "fd.num") == 9
+    assert field(uffd_x, "fd.type") == "userfaultfd" and field(uffd_x, "fd.typechar") == "u"
+    assert field(bpf2, "fd.num") == 11 and insp.threads.get(BASH).fdtable.get(11).type == R.FD_BPF

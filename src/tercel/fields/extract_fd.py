@@ -16,6 +16,7 @@ from tercel.state.fdinfo import (
     FILE_TYPES,
     IP_TYPES,
     L4_NAMES,
+    ROLE_NONE,
     SERVSOCK_TYPES,
     TYPE_STRING,
     FdInfo,
@@ -121,7 +122,7 @@ def _is_local(ip: bytes, th: Any) -> bool:
 def _has_tuple(fi: FdInfo) -> bool:
     """A socket with its client end known (connect, accept, sendto) or bound."""
     if fi.type == R.FD_UNIX_SOCK:
-        return bool(fi.unix_source or fi.unix_dest)
+        return fi.role != ROLE_NONE  # connected or accepted (not a socketpair end)
     return bool(fi.sip or fi.sport)
 
 

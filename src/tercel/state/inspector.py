@@ -21,7 +21,6 @@ from tercel.state.parsers import (
     ENTER_PARSERS,
     EXIT_PARSERS,
     META_PARSERS,
-    RES_FD_EVENTS,
     Parser,
 )
 from tercel.state.threadinfo import PPM_CL_CLONE_THREAD, ThreadInfo, ThreadTable
@@ -36,19 +35,18 @@ def current() -> Inspector | None:
 
 
 class _Plan:
-    __slots__ = ("fd_idx", "fd_related", "meta", "new_fd_idx", "parser", "uses_fd")
+    __slots__ = ("fd_idx", "fd_related", "meta", "parser", "uses_fd")
 
     def __init__(self, parser: Parser | None, fd_related: bool, uses_fd: bool, fd_idx: int,
-                 new_fd_idx: int, meta: Parser | None = None) -> None:
+                 meta: Parser | None = None) -> None:
         self.meta = meta  # parser of a thread-less meta event (users, groups)
         self.parser = parser
         self.fd_related = fd_related
         self.uses_fd = uses_fd
         self.fd_idx = fd_idx  # the "fd" parameter of events that use one
-        self.new_fd_idx = new_fd_idx  # the parameter holding the fd an exit created
 
 
-_NOPLAN = _Plan(None, False, False, -1, -1)
+_NOPLAN = _Plan(None, False, False, -1)
 
 
 class Inspector:
@@ -73,6 +71,7 @@ class Inspector:
         self.cur_enter: Any = None
         self.exited: list[ThreadInfo] = []
         self.pending_close: tuple[FdTable, int] | None = None
+        self.created_fd: int | None = None  # set by a parser that made an fd
         self._plans: list[_Plan | None] = [None] * 1024
         self._factory = event_factory
         self._load(initial)
@@ -172,31 +171,26 @@ class Inspector:
         # their fd parameter; 2022 exits keep the enter's; newest exits carry it themselves
         fdinfo = None
         if plan.fd_related:
-            if not is_exit:
-                th.last_fd = -1
+            if not is_exit or (not plan.uses_fd and self.cur_enter is None):
+                th.last_fd = -1  # enters, and exit-only fd-creating events, start afresh
             if plan.uses_fd:
                 i = plan.fd_idx
                 if 0 <= i < evt.nparams:
                     v = evt.param(i)
                     if type(v) is int:
                         th.last_fd = v
-                fdinfo = th.fdtable.fds.get(th.last_fd)
-            elif is_exit and plan.new_fd_idx >= 0:
-                pass  # fd-creating exit: its fd is looked up after the parser made it
-            else:
-                fdinfo = th.fdtable.fds.get(th.last_fd)
+            fdinfo = th.fdtable.fds.get(th.last_fd)
         parser = plan.parser
         if parser is not None:
             old_name = fdinfo.name if fdinfo is not None else ""
+            self.created_fd = None
             parser(self, evt, th)
             th = evt.thread or th
+            if self.created_fd is not None:
+                # the parser made an fd (open, socket, accept, dup, pipe...): the event is about it
+                th.last_fd = self.created_fd
+                fdinfo = th.fdtable.fds.get(self.created_fd)
         if plan.fd_related:
-            i = plan.new_fd_idx
-            if is_exit and 0 <= i < evt.nparams:
-                v = evt.param(i)
-                if type(v) is int and v >= 0:
-                    th.last_fd = v
-                    fdinfo = th.fdtable.fds.get(v)
             evt.fd = th.last_fd
             evt.fdinfo = fdinfo
             if parser is not None and fdinfo is not None and fdinfo.name != old_name:
@@ -212,7 +206,7 @@ class Inspector:
         is_exit = evt.is_exit
         meta = META_PARSERS.get(name)
         if meta is not None:
-            return _Plan(None, False, False, -1, -1, meta)
+            return _Plan(None, False, False, -1, meta)
         parser = EXIT_PARSERS.get(name) if is_exit else ENTER_PARSERS.get(name)
         # enters of parsed syscalls are kept for their exit (2022 pairing)
         needed_by_exit = not is_exit and name in EXIT_PARSERS
@@ -221,18 +215,9 @@ class Inspector:
         uses_fd = bool(flags & et.EF_USES_FD)
         idx = P.index(evt)
         fd_idx = idx.get("fd", -1) if uses_fd else -1
-        new_fd_idx = -1
-        if is_exit and flags & et.EF_CREATES_FD:
-            # the created fd: "fd" (open, socket, accept...) or the return value (eventfd, dup...)
-            if not uses_fd and "fd" in idx:
-                new_fd_idx = idx["fd"]
-            elif "fd2" in idx:  # pipe, socketpair: the event is about the second fd
-                new_fd_idx = idx["fd2"]
-            elif name in RES_FD_EVENTS or name in ("dup", "dup2", "dup3", "fcntl"):
-                new_fd_idx = idx.get("res", -1)
         if parser is None and not fd_related and not needed_by_exit:
             return _NOPLAN
-        return _Plan(parser, fd_related, uses_fd, fd_idx, new_fd_idx)
+        return _Plan(parser, fd_related, uses_fd, fd_idx)
 
     def _invalid_thread(self, tid: int) -> ThreadInfo:
         """A thread first seen in an event (not in the initial state): known by tid only."""

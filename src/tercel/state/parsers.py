@@ -52,6 +52,12 @@ PPM_AF_NETLINK = 16
 BPF_MAP_CREATE, BPF_PROG_LOAD = 0, 5
 
 
+def _created(insp: Inspector, th: ThreadInfo, fd: int, fi: FdInfo) -> None:
+    """A parser made fd: the event is now about it (libsinsp sets m_lastevent_fd)."""
+    th.fdtable.add(fd, fi)
+    insp.created_fd = fd
+
+
 def enter_of(evt: Any, th: ThreadInfo | None) -> Any:
     """The enter event of this exit (2022 pairing): the thread's previous event, if it is the
     enter of the same syscall (exit type - 1)."""
@@ -434,7 +440,7 @@ def parse_open(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
         fi.dev = param(ix[4]) or 0
     if 0 <= ix[5] < n:
         fi.ino = param(ix[5]) or 0
-    th.fdtable.add(fd, fi)
+    _created(insp, th, fd, fi)
 
 
 def parse_socket(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -464,7 +470,7 @@ def parse_socket(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
         fi.type = R.FD_NETLINK
     if isinstance(stype, int) and stype & 0o2000000:  # SOCK_CLOEXEC
         fi.cloexec = True
-    th.fdtable.add(fd, fi)
+    _created(insp, th, fd, fi)
 
 
 def parse_bind(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -562,7 +568,7 @@ def parse_accept(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
             fi.l4proto = R.L4_TCP
         _set_tuple(fi, t, ROLE_SERVER)
     fi.role = ROLE_SERVER
-    th.fdtable.add(fd, fi)
+    _created(insp, th, fd, fi)
 
 
 def parse_io_tuple(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -617,7 +623,7 @@ def parse_dup(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     new = fi.copy()
     flags = P.get_int(evt, "flags")
     new.cloexec = bool(flags and flags & PPM_O_CLOEXEC)
-    th.fdtable.add(res, new)
+    _created(insp, th, res, new)
 
 
 def parse_fcntl(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -632,7 +638,7 @@ def parse_fcntl(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     if fi is not None:
         new = fi.copy()
         new.cloexec = cmd == PPM_FCNTL_F_DUPFD_CLOEXEC
-        th.fdtable.add(res, new)
+        _created(insp, th, res, new)
 
 
 def parse_pipe(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -643,7 +649,7 @@ def parse_pipe(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     for name in ("fd1", "fd2"):
         fd = P.get_int(evt, name)
         if fd is not None and fd >= 0:
-            th.fdtable.add(fd, FdInfo(type=R.FD_FIFO, ino=ino, cloexec=bool(flags & PPM_O_CLOEXEC)))
+            _created(insp, th, fd, FdInfo(type=R.FD_FIFO, ino=ino, cloexec=bool(flags & PPM_O_CLOEXEC)))
 
 
 def parse_socketpair(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -653,7 +659,7 @@ def parse_socketpair(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     for name in ("fd1", "fd2"):
         fd = P.get_int(evt, name)
         if fd is not None and fd >= 0:
-            th.fdtable.add(fd, FdInfo(type=R.FD_UNIX_SOCK, unix_source=src, unix_dest=peer))
+            _created(insp, th, fd, FdInfo(type=R.FD_UNIX_SOCK, unix_source=src, unix_dest=peer))
 
 
 def _res_fd(fdtype: int) -> Parser:
@@ -664,7 +670,7 @@ def _res_fd(fdtype: int) -> Parser:
         if fd is None:
             fd = P.get_int(evt, "fd")
         if fd is not None and fd >= 0:
-            th.fdtable.add(fd, FdInfo(type=fdtype))
+            _created(insp, th, fd, FdInfo(type=fdtype))
     return parse
 
 
@@ -679,7 +685,7 @@ def parse_bpf(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
             return
         fd = int.from_bytes(b[1:9], "little", signed=True)
     if fd >= 0:
-        th.fdtable.add(fd, FdInfo(type=R.FD_BPF))
+        _created(insp, th, fd, FdInfo(type=R.FD_BPF))
 
 
 def parse_memfd_create(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -690,7 +696,7 @@ def parse_memfd_create(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None
         return
     name = P.get_str(evt, "name") or ""
     flags = P.get_int(evt, "flags") or 0
-    th.fdtable.add(fd, FdInfo(type=R.FD_MEMFD, name=name, cloexec=bool(flags & 1)))  # MFD_CLOEXEC
+    _created(insp, th, fd, FdInfo(type=R.FD_MEMFD, name=name, cloexec=bool(flags & 1)))  # MFD_CLOEXEC
 
 
 def parse_vm(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
