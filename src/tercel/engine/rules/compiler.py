@@ -200,12 +200,18 @@ class Compiler:
 
     # -- conditions -------------------------------------------------------------------------------------
 
-    def _parse(self, text: str, ctx: Context, pos: CondPos | None, shift: int = 0) -> Any:
+    def _parse(self, text: str, ctx: Context, pos: CondPos | None, shift: int = 0, cond: str | None = None,
+               tail: Context | None = None) -> Any:
+        """Parse ``text``; ``cond`` is the rule's own condition inside it (after ``shift``
+        characters) and ``tail`` the context of what follows it (the exceptions)."""
         try:
             return condapi.parse(text)
         except ConditionError as e:
+            own = text if cond is None else cond
+            if tail is not None and e.offset - shift > len(own):
+                raise _fail(ErrorCode.LOAD_ERR_COMPILE_CONDITION, e.message, tail) from None
             raise _fail(ErrorCode.LOAD_ERR_COMPILE_CONDITION, e.message,
-                        cond_ctx(ctx, text[shift:] if shift else text, pos, e.offset, shift)) from None
+                        cond_ctx(ctx, own, pos, e.offset, shift)) from None
         except RecursionError:
             raise _fail(ErrorCode.LOAD_ERR_COMPILE_CONDITION, "condition nested too deeply", ctx) from None
 
@@ -262,6 +268,8 @@ class Compiler:
         off = getattr(e, "offset", -1)
         off = off if isinstance(off, int) else -1
         shift = 1 if r.exceptions else 0
+        if r.exceptions and off - shift > len(r.cond):  # in the exceptions appended to the condition
+            return r.exceptions[0].ctx
         if not macros:
             return cond_ctx(r.cond_ctx, r.cond, r.cond_pos, off, shift if off >= 0 else 0)
         seen: list[str] = []
@@ -324,7 +332,8 @@ class Compiler:
                     self.res.add_warning(WarningCode.LOAD_DEPRECATED_ITEM,
                                          f"usage of deprecated field '{f}' has been detected in the rule output",
                                          r.output_ctx)
-            node = self._parse(condition, r.cond_ctx, r.cond_pos, shift)
+            node = self._parse(condition, r.cond_ctx, r.cond_pos, shift, r.cond,
+                               r.exceptions[0].ctx if r.exceptions else None)
             lists = self._mark_lists(node)
             node, macros = self._resolve(node, condition, all_macros, r.ctx, r.cond_pos, shift)
             try:
