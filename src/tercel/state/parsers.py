@@ -420,7 +420,8 @@ def parse_open(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
         if type(name) is not str:
             return
         flags = param(ix[2]) if 0 <= ix[2] < n else None
-        dirfd = param(ix[3]) if 0 <= ix[3] < n else None
+        # dirfd only matters for relative names
+        dirfd = param(ix[3]) if 0 <= ix[3] < n and not name.startswith("/") else None
         if flags is None and evt.name == "creat":
             flags = PPM_O_CREAT | PPM_O_WRONLY | PPM_O_TRUNC
     else:
