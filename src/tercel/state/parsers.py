@@ -515,12 +515,6 @@ def _set_tuple(fi: FdInfo, t: tuple[int, bytes, int, bytes, int, int, int, str],
     return bool(old) and old != fi.name
 
 
-def _mark_name_changed(evt: Any) -> None:
-    if evt.cache is None:
-        evt.cache = {}
-    evt.cache["fd.name_changed"] = True
-
-
 def parse_connect(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     if th is None:
         return
@@ -536,8 +530,7 @@ def parse_connect(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
         return
     if t[0] != P.AF_UNIX and not any(t[1]) and not t[2] and not any(t[3]) and not t[4]:
         return
-    if _set_tuple(fi, t, ROLE_CLIENT):
-        _mark_name_changed(evt)
+    _set_tuple(fi, t, ROLE_CLIENT)
 
 
 def parse_connect_enter(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -590,8 +583,7 @@ def parse_io_tuple(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     if fi.dport and fi.l4proto != R.L4_UDP:
         return
     role = fi.role or (ROLE_CLIENT if evt.name.startswith("send") else ROLE_SERVER)
-    if _set_tuple(fi, t, role):
-        _mark_name_changed(evt)
+    _set_tuple(fi, t, role)
 
 
 def parse_close(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -776,9 +768,3 @@ META_PARSERS: dict[str, Parser] = {
     "useradded": _parse_user(True), "userdeleted": _parse_user(False),
     "groupadded": _parse_group(True), "groupdeleted": _parse_group(False),
 }
-
-# Exits whose fd (the one the event is about) is the return value.
-RES_FD_EVENTS = frozenset({
-    "eventfd", "eventfd2", "signalfd", "signalfd4", "timerfd_create", "inotify_init",
-    "inotify_init1", "epoll_create", "epoll_create1", "userfaultfd",
-})
