@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import sys
 
+from tercel import __version__
 from tercel.app import info, listing, log
 from tercel.app.config import ConfigError, load_config
 from tercel.app.errors import AppError
@@ -148,17 +150,21 @@ def _run(ns: argparse.Namespace, argv: list[str]) -> int:
         rules = expand(ns.rules or cfg.rules_files, missing_ok=True)
         print(json.dumps(info.support(cfg.files, rules, argv), indent=2))
         return 0
+    describing = ns.describe_all or ns.describe_rule is not None
+    if not ns.validate and not describing and not ns.dry_run and cfg.engine_kind == "modern_ebpf":
+        from tercel.app.live import check_available
+
+        check_available()  # first: "no live capture here" is the one line the user needs
+    log.info(f"Tercel version: {__version__} ({platform.machine()})")
+    log.info("Tercel initialized with configuration files:")
+    for f in cfg.files:
+        log.info(f"   {f}")
     if ns.validate:
         from tercel.app.validate import validate
 
         return validate(ns.validate, cfg, describe_all=ns.describe_all, describe_rule=ns.describe_rule)
     from tercel.app.session import Session
 
-    describing = ns.describe_all or ns.describe_rule is not None
-    if not describing and not ns.dry_run and cfg.engine_kind == "modern_ebpf":
-        from tercel.app.live import check_available
-
-        check_available()  # before loading rules: "no live capture" is the one line the user needs
     session = Session(cfg, ns, _overrides(ns))
     session.load_rules()
     if describing:

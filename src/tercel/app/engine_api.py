@@ -56,10 +56,11 @@ def _hostname() -> str:
 
 def validate_files(files: list[str], cfg: Config) -> Loaded:
     """Every file into one engine, in order (Falco's -V); the ruleset is built only when all are valid."""
-    _check_readable(files)
     rules = _rules_module()
+    files = rules.rule_files(files)  # a directory stands for its .yaml/.yml files
+    _check_readable(files)
     loader = rules.RuleLoader()
-    results = [loader.load_file(f) for f in rules.rule_files(files)]
+    results = [loader.load_file(f) for f in files]
     ruleset = None
     if all(r.successful for r in results):
         ruleset = loader.ruleset(min_priority=cfg.min_priority, rule_matching=cfg.rule_matching,
