@@ -119,7 +119,7 @@ def bench_events(n: int) -> None:
         ("ptrace exit (2 rules)", FakeEvent("ptrace", 97), n // 10),
     ]
     for label, evt, count in cases:
-        bucket = rs._names.get(evt.name, ()) if evt.is_exit else ()
+        bucket = rs.rules_by_type.get(evt.name, ()) if evt.is_exit else ()
         ns = per_event(rs, evt, max(count, 1000))
         goal = 2000 if not bucket else 20000
         print(f"  {label:32s} {ns:9.0f} ns/event  ({len(bucket)} rules in bucket; goal <= {goal} ns)")
@@ -152,7 +152,7 @@ def bench_replay() -> None:
     timer = (clock() - t0) / 100_000
     stats = {"no rule": [0, 0.0], "reaches rules": [0, 0.0]}
     alerts = 0
-    names = rs._names
+    names = rs.rules_by_type
     for buf, off, cpu, flags in reader:
         evt = insp.process(buf, off, cpu, flags)
         if flags & 1:

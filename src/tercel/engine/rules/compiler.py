@@ -3,7 +3,7 @@ exceptions, outputs, event types (Falco's rule_loader_compiler)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,11 +146,49 @@ def build_exceptions(rule: RuleInfo) -> tuple[str, set[str]]:
     return condition, fields
 
 
+class _Visible(Collection[str]):
+    """The macros a macro may use: those first defined before its last change (Falco's rule)."""
+
+    def __init__(self, infos: dict[str, Any], visibility: int) -> None:
+        self.infos = infos
+        self.visibility = visibility
+
+    def __contains__(self, name: object) -> bool:
+        info = self.infos.get(name)  # type: ignore[call-overload]
+        return info is not None and info.index < self.visibility
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n, i in self.infos.items() if i.index < self.visibility)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _MacroTable(Mapping[str, Any]):
+    """Macro name -> (expanded) tree, limited to the visible macros, without copying."""
+
+    def __init__(self, macros: dict[str, CompiledMacro], visible: Collection[str]) -> None:
+        self.macros = macros
+        self.visible = visible
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.visible:
+            raise KeyError(name)
+        return self.macros[name].node
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self.macros if n in self.visible)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class Compiler:
     def __init__(self, collector: Collector, res: LoadResult) -> None:
         self.col = collector
         self.res = res
         self.out = CompileOutput()
+        self._lists_cache: dict[str, tuple[str, ...]] | None = None
 
     def compile(self) -> CompileOutput | None:
         try:
@@ -196,7 +234,9 @@ class Compiler:
         return names
 
     def _list_table(self) -> dict[str, tuple[str, ...]]:
-        return {name: lst.items for name, lst in self.out.lists.items()}
+        if self._lists_cache is None:
+            self._lists_cache = {name: lst.items for name, lst in self.out.lists.items()}
+        return self._lists_cache
 
     # -- conditions -------------------------------------------------------------------------------------
 
@@ -215,10 +255,10 @@ class Compiler:
         except RecursionError:
             raise _fail(ErrorCode.LOAD_ERR_COMPILE_CONDITION, "condition nested too deeply", ctx) from None
 
-    def _resolve(self, node: Any, text: str, visible: set[str], ctx: Context, pos: CondPos | None,
+    def _resolve(self, node: Any, text: str, visible: Collection[str], ctx: Context, pos: CondPos | None,
                  shift: int = 0) -> tuple[Any, tuple[str, ...]]:
         refs = list(condapi.macro_nodes(node))
-        unknown = sorted({m.name for m in refs} - visible)
+        unknown = sorted(n for n in {m.name for m in refs} if n not in visible)
         if unknown:
             first = min((m for m in refs if m.name == unknown[0]), key=lambda m: m.pos)
             raise _fail(ErrorCode.LOAD_ERR_VALIDATE, f"Undefined macro '{unknown[0]}' used in filter.",
@@ -226,14 +266,14 @@ class Compiler:
         names = tuple(sorted({m.name for m in refs}))
         for n in names:
             self.out.macros[n].used = True
-        table = {n: self.out.macros[n].node for n in visible}
+        table = _MacroTable(self.out.macros, visible)
         try:
             expanded = condapi.expand(node, table, self._list_table())
             for _ in range(64):  # expand() may leave references of inserted bodies for another pass
                 left = {m.name for m in condapi.macro_nodes(expanded)}
                 if not left:
                     break
-                missing = sorted(left - visible)
+                missing = sorted(n for n in left if n not in visible)
                 if missing:
                     raise ConditionError(f"Undefined macro '{missing[0]}' used in filter.", -1)
                 expanded = condapi.expand(expanded, table, self._list_table())
@@ -254,7 +294,7 @@ class Compiler:
             refs = tuple(sorted({m.name for m in condapi.macro_nodes(node)}))
             self.out.macros[info.name] = CompiledMacro(info.name, info.cond, node, node, refs)
         for info in self.col.macros.values():
-            visible = {n for n, m in self.col.macros.items() if m.index < info.visibility}
+            visible = _Visible(self.col.macros, info.visibility)
             m = self.out.macros[info.name]
             m.node, _ = self._resolve(m.node, info.cond, visible, info.ctx, info.cond_pos)
 

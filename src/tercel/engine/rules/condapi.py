@@ -10,7 +10,7 @@ Falco does, cheap.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 _COND: Any = None
@@ -70,7 +70,7 @@ def list_refs(node: Any) -> set[str]:
     return set(_need(cond(), "list_refs")(node))
 
 
-def expand(node: Any, macros: dict[str, Any], lists: dict[str, Any]) -> Any:
+def expand(node: Any, macros: Mapping[str, Any], lists: Mapping[str, Any]) -> Any:
     return _need(cond(), "expand")(node, macros, lists)
 
 

@@ -163,6 +163,7 @@ class Ruleset:
         self._by_name: dict[str, CompiledRule] = {r.name: r for r in self.rules}
         self.errors = 0  # predicate failures (a bug in an extractor must not stop the engine)
         self.share_prefixes = share_prefixes
+        self._prefixes = _SharedPrefixes(share_prefixes)
         self._reindex()
 
     # -- selection ----------------------------------------------------------------------------------------
@@ -266,10 +267,21 @@ class Ruleset:
             targets = names.keys() if r.evttypes is None else r.evttypes
             for t in targets:
                 names[t].append(r)
-        plan = _SharedPrefixes(self.share_prefixes)
-        self._everywhere = plan.bucket(everywhere)
-        self._names = {t: plan.bucket(rs) for t, rs in names.items()}
+        # Buckets are planned lazily, on the first event of each type: only the types that occur
+        # pay for compiling shared guards.
+        if self._prefixes.enabled != self.share_prefixes:
+            self._prefixes = _SharedPrefixes(self.share_prefixes)
+        self.rules_by_type: dict[str, list[CompiledRule]] = names
+        self._everywhere_rules = everywhere
+        self._plans: dict[str, Bucket] = {}
         self._by_type: dict[Any, Any] = {}
+
+    def _plan(self, name: str) -> Bucket:
+        plan = self._plans.get(name)
+        if plan is None:
+            plan = self._prefixes.bucket(self.rules_by_type.get(name, self._everywhere_rules))
+            self._plans[name] = plan
+        return plan
 
     def _bucket(self, evt: Any) -> Bucket:
         """Slow path, once per event type code: which rules an event of this type reaches."""
@@ -278,11 +290,12 @@ class Ruleset:
             return ()
         info = getattr(evt, "info", None)
         name = evt.name
+        plan = self._plan(name)
         if info is not None and getattr(info, "name", name) != name:
-            self._by_type[evt.type] = _BY_NAME
+            self._by_type[evt.type] = _BY_NAME  # generic syscall events: the name varies per event
         else:
-            self._by_type[evt.type] = self._names.get(name, self._everywhere)
-        return self._names.get(name, self._everywhere)
+            self._by_type[evt.type] = plan
+        return plan
 
     def process(self, evt: Any) -> list[Alert]:
         bucket = self._by_type.get(evt.type, _MISS)
@@ -293,7 +306,7 @@ class Ruleset:
             if not bucket:
                 return []
         elif bucket is _BY_NAME:
-            bucket = self._names.get(evt.name, self._everywhere)
+            bucket = self._plans.get(evt.name) or self._plan(evt.name)
         alerts: list[Alert] = []
         memo: dict[int, bool] | None = None
         for guard, gfn, fn, rule in bucket:
