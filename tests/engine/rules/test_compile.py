@@ -220,3 +220,33 @@ def test_load_rules_stops_at_the_first_invalid_file(tmp_path):
     assert [r.successful for r in results] == [True, False]
     assert ruleset.rules == []
     assert [r.successful for r in validate_files([a, b, c])] == [True, False, True]
+
+
+def test_exception_values_may_name_lists():
+    loader, (res,) = load("""
+        - list: trusted
+          items: [sshd, "my daemon"]
+        - rule: r
+          desc: d
+          condition: evt.type = open
+          output: o
+          priority: INFO
+          exceptions:
+            - name: by_list
+              fields: [proc.name, fd.name]
+              comps: [in, =]
+              values:
+                - [trusted, /etc/x]
+        """)
+    assert res.successful, res.as_verbose_string()
+    from tercel.engine.condition import to_text
+
+    text = to_text(loader.ruleset().rules[0].node)
+    assert "sshd" in text and "my daemon" in text and "trusted" not in text
+    assert not res.warnings  # the list counts as used
+
+
+def test_rules_of_unknown_sources_are_skipped():
+    loader, (res,) = load(rule("a", "evt.type = open") + rule("k", "ka.verb = create", "  source: k8s_audit\n"))
+    assert res.successful and codes(res) == ["LOAD_UNKNOWN_SOURCE"]
+    assert [r.name for r in loader.ruleset().rules] == ["a"]
