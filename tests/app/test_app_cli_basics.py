@@ -177,3 +177,11 @@ def test_event_sources(tercel):
     r = tercel("--enable-source", "k8s_audit", "--version")
     assert r.returncode == 1 and "unknown event source: k8s_audit" in r.stderr
     assert tercel("--enable-source", "syscall", "--version").returncode == 0
+
+
+def test_config_warnings_reach_stderr(tercel, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("log_stderr: false\njson_ouput: true\n")
+    r = tercel("-c", str(cfg), "--version")
+    assert r.returncode == 0
+    assert f"tercel: warning: {cfg}:2:13: unknown configuration key 'json_ouput'" in r.stderr

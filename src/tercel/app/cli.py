@@ -113,8 +113,8 @@ def _run(ns: argparse.Namespace, argv: list[str]) -> int:
                   iso8601=cfg.time_format_iso_8601)
     if ns.verbose:
         log.configure(stderr=True, level="debug", iso8601=cfg.time_format_iso_8601)
-    for w in cfg.warnings:
-        log.warning(w)
+    for w in cfg.warnings:  # about the configuration itself: shown even when log_stderr is off
+        sys.stderr.write(f"tercel: warning: {w}\n")
     _check_sources(ns)
     if ns.version:
         sys.stdout.write(info.version_json() + "\n" if cfg.json_output else info.version_text())
