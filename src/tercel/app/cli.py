@@ -116,6 +116,11 @@ def _run(ns: argparse.Namespace, argv: list[str]) -> int:
     for w in cfg.warnings:  # about the configuration itself: shown even when log_stderr is off
         sys.stderr.write(f"tercel: warning: {w}\n")
     _check_sources(ns)
+    for flag, given in (("-s", ns.stats_file), ("--stats-interval", ns.stats_interval), ("-d", ns.daemon),
+                        ("-u", ns.userspace), ("-k", ns.k8s_api), ("-K", ns.k8s_api_cert),
+                        ("--k8s-node", ns.k8s_node), ("--cri", ns.cri), ("--disable-cri-async", ns.disable_cri_async)):
+        if given:
+            sys.stderr.write(f"tercel: warning: {flag} was removed from Falco and has no effect here\n")
     if ns.version:
         sys.stdout.write(info.version_json() + "\n" if cfg.json_output else info.version_text())
         return 0
