@@ -292,3 +292,11 @@ def test_bpf_and_userfaultfd_fds() -> None:
     assert field(bpf_x, "fd.type") == "bpf" and field(bpf_x, "fd.num") == 9
     assert field(uffd_x, "fd.type") == "userfaultfd" and field(uffd_x, "fd.typechar") == "u"
     assert field(bpf2, "fd.num") == 11 and insp.threads.get(BASH).fdtable.get(11).type == R.FD_BPF
+
+
+def test_full_table_evicts_unknown_threads_before_known_ones() -> None:
+    insp = Inspector(initial_state(), max_threads=10)
+    # a flood of events from unknown tids never pushes init or bash out of a full table
+    feed(insp, [full(100 + i, 9000 + i, 7, res=0, fd=0, data=b"") for i in range(200)])
+    assert len(insp.threads) <= 10
+    assert insp.threads.get(1) is not None and insp.threads.get(BASH) is not None

@@ -160,12 +160,13 @@ class ThreadTable:
     """tid -> ThreadInfo, bounded: exited threads are purged FIFO, and when the table is full
     the oldest entry makes room."""
 
-    __slots__ = ("_dead", "max_threads", "threads")
+    __slots__ = ("_dead", "_invalid", "max_threads", "threads")
 
     def __init__(self, max_threads: int = MAX_THREADS) -> None:
         self.threads: dict[int, ThreadInfo] = {}
         self.max_threads = max_threads
         self._dead: deque[int] = deque()
+        self._invalid: deque[int] = deque()
 
     def get(self, tid: int) -> ThreadInfo | None:
         return self.threads.get(tid)
@@ -176,16 +177,23 @@ class ThreadTable:
             self._make_room()
         t.table = self
         threads[t.tid] = t
+        if t.invalid:
+            self._invalid.append(t.tid)
+            if len(self._invalid) > self.max_threads:
+                self._invalid.popleft()
         return t
 
     def _make_room(self) -> None:
+        """Evict exited threads first, then threads known only by tid, then the oldest entry
+        (which spares long-lived ancestors such as init only when nothing else is left)."""
         threads = self.threads
-        while self._dead:
-            tid = self._dead.popleft()
-            old = threads.get(tid)
-            if old is not None and old.dead:
-                del threads[tid]
-                return
+        for queue in (self._dead, self._invalid):
+            while queue:
+                tid = queue.popleft()
+                old = threads.get(tid)
+                if old is not None and (old.dead or old.invalid):
+                    del threads[tid]
+                    return
         threads.pop(next(iter(threads)))
 
     def mark_dead(self, t: ThreadInfo) -> None:
