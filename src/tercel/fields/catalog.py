@@ -597,3 +597,12 @@ for _i, (_fc, _rows) in enumerate(_CLASSES):
     _key = "evt.syscall" if _i == 1 else _fc.name
     declare_class(FieldClass(_key, _fc.desc, _fc.sources))
     _declare_rows(_key, _rows)
+
+# Output details of libsinsp that the field type alone does not tell:
+# - text rendering with PF_10_PADDED_DEC: these integers print zero-padded to 9 digits ("%09d");
+PADDED_FIELDS = frozenset({"evt.rawtime.ns", "evt.reltime", "evt.reltime.ns", "evt.deltatime.ns",
+                           "evt.latency.ns"})
+# - JSON ``output_fields``: these time strings appear as the raw event timestamp (an integer, ns),
+#   as Falco's extract_as_js does (e.g. "evt.time.iso8601": 1795715283397268199).
+JSON_TIMESTAMP_FIELDS = frozenset({"evt.time", "evt.time.s", "evt.time.iso8601", "evt.datetime",
+                                   "evt.datetime.s"})
