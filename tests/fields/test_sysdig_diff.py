@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tercel.fields import registry
+from tercel.fields.catalog import PADDED_FIELDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "state"))
 from state_scenario import write_scenario
@@ -56,8 +57,7 @@ FIELDS = [
     "fd.containername", "fd.containerdirectory", "fdlist.nums", "fd.sproto", "fd.cproto",
     "fd.lproto", "fd.rproto",
 ]
-# libsinsp prints these with PF_10_PADDED_DEC
-PADDED = {"evt.rawtime.ns", "evt.reltime", "evt.reltime.ns", "evt.deltatime.ns", "evt.latency.ns"}
+PADDED = PADDED_FIELDS  # libsinsp prints these with PF_10_PADDED_DEC
 SEP = "\t\x01\t"
 IPV6_LOCALITY = {"fd.sip", "fd.rip", "fd.lip", "fd.lport", "fd.rport", "fd.is_server", "fd.lproto",
                  "fd.rproto"}
