@@ -250,3 +250,11 @@ def test_rules_of_unknown_sources_are_skipped():
     loader, (res,) = load(rule("a", "evt.type = open") + rule("k", "ka.verb = create", "  source: k8s_audit\n"))
     assert res.successful and codes(res) == ["LOAD_UNKNOWN_SOURCE"]
     assert [r.name for r in loader.ruleset().rules] == ["a"]
+
+
+def test_deprecated_fields_warn_with_falco_explanation():
+    _, (res,) = load(rule("r", "evt.type = open and evt.dir = <").replace('"%proc.name did it"', '"%evt.latency"'))
+    assert res.successful
+    msgs = {w.message for w in res.warnings if w.code.name == "LOAD_DEPRECATED_ITEM"}
+    assert "usage of deprecated field 'evt.latency' has been detected in the rule output" in msgs
+    assert any("'evt.dir = <' always evaluates to true" in m for m in msgs)

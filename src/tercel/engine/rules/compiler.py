@@ -3,6 +3,7 @@ exceptions, outputs, event types (Falco's rule_loader_compiler)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,13 @@ from tercel.engine.rules.results import (
 DEPRECATED_FIELDS = ("evt.dir", "evt.latency", "evt.latency.s", "evt.latency.ns", "evt.latency.human",
                      "evt.wait_latency")
 CONTAINER_INFO = "%container.info"
+_LATENCY = "field is not available due to the drop of enter events."
+# Falco's explanations (falco_load_result.cpp deprecated_field_descs)
+DEPRECATED_DESCS = {
+    "evt.dir": "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always "
+               "evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'",
+    **{f: _LATENCY for f in DEPRECATED_FIELDS[1:]},
+}
 
 
 @dataclass(slots=True)
@@ -421,5 +429,7 @@ def _warning_code(w: Any) -> tuple[WarningCode, str]:
     if "<NA>" in msg:
         return WarningCode.LOAD_UNSAFE_NA_CHECK, msg
     if "deprecated" in msg.lower():
-        return WarningCode.LOAD_DEPRECATED_ITEM, msg
+        m = re.search(r"'([a-z0-9_.]+)'", msg)
+        desc = DEPRECATED_DESCS.get(m.group(1)) if m else None
+        return WarningCode.LOAD_DEPRECATED_ITEM, f"{msg}: {desc}" if desc else msg
     return WarningCode.LOAD_COMPILE_CONDITION, msg
