@@ -57,6 +57,9 @@ class FakeEvent:
     def param_named(self, name: str) -> Any:
         return None
 
+    def param_index(self, name: str) -> int | None:
+        return None
+
 
 def _clear_caches() -> None:
     condapi._parse_cache.clear()
