@@ -74,6 +74,11 @@ DELIBERATE: dict[str, tuple[Callable[[Any, str, str], bool], str]] = {
     "evt.category": (lambda evt, s, t: evt.type <= 1,
                      "generic events: libsinsp takes the category from its per-syscall table, "
                      "which tercel's event table does not carry (they print 'other')"),
+    "fd.connected": (lambda evt, s, t: evt.fdinfo is not None and evt.fdinfo.l4proto == 3 and
+                     not evt.fdinfo.connected,
+                     "current Falco counts only connect()/accept() as connected; 2022 also a UDP "
+                     "socket that sent or received (the stable rule 'Disallowed SSH Connection Non "
+                     "Standard Port' relies on fd.connected=false after sendto)"),
     "proc.nchilds": (lambda evt, s, t: True,
                      "current Falco counts the process's non-leader threads; 2022 counted child "
                      "processes"),

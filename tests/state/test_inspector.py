@@ -300,3 +300,18 @@ def test_full_table_evicts_unknown_threads_before_known_ones() -> None:
     feed(insp, [full(100 + i, 9000 + i, 7, res=0, fd=0, data=b"") for i in range(200)])
     assert len(insp.threads) <= 10
     assert insp.threads.get(1) is not None and insp.threads.get(BASH) is not None
+
+
+def test_udp_sendto_is_not_connected_but_renames() -> None:
+    """The stable rule 'Disallowed SSH Connection Non Standard Port' needs, on the first datagram
+    to a new peer: fd.connected=false, fd.name_changed=true, fd.l4proto=udp."""
+    insp = Inspector(initial_state())
+    tup = socktuple_in("10.0.0.5", 5000, "8.8.8.8", 2222)
+    sock, first, again = feed(insp, [
+        full(10, BASH, 19, fd=9, domain=2, type=2, proto=0),
+        full(11, BASH, 31, res=4, data=b"ping", fd=9, size=4, tuple=tup),
+        full(12, BASH, 31, res=4, data=b"ping", fd=9, size=4, tuple=tup),
+    ])
+    assert field(first, "fd.connected") is False and field(first, "fd.name_changed") is True
+    assert field(first, "fd.l4proto") == "udp" and field(first, "fd.sport") == 2222
+    assert field(again, "fd.name_changed") is False

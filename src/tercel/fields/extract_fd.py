@@ -255,7 +255,9 @@ def _is_server(fi: FdInfo, evt: Any) -> bool | None:
 
 
 def _connected(fi: FdInfo) -> bool:
-    return fi.type in (R.FD_IPV4_SOCK, R.FD_IPV6_SOCK, R.FD_UNIX_SOCK) and _has_tuple(fi)
+    """Current libsinsp: connect()ed or accept()ed. (2022 also counted a UDP socket that sent or
+    received a datagram; the official rules rely on the current meaning.)"""
+    return fi.type in (R.FD_IPV4_SOCK, R.FD_IPV6_SOCK, R.FD_UNIX_SOCK) and fi.connected
 
 
 def _fdnum(_arg: str | None) -> Extractor:

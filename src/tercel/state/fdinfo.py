@@ -76,6 +76,7 @@ class FdInfo:
     unix_dest: int = 0
     role: int = ROLE_NONE
     cloexec: bool = False
+    connected: bool = False  # connect()ed or accept()ed (a UDP socket that only sent is not)
 
     @property
     def typestring(self) -> str:
@@ -88,7 +89,7 @@ class FdInfo:
     def copy(self) -> FdInfo:
         return FdInfo(self.type, self.name, self.nameraw, self.openflags, self.ino, self.dev,
                       self.sip, self.sport, self.dip, self.dport, self.l4proto, self.unix_source,
-                      self.unix_dest, self.role, self.cloexec)
+                      self.unix_dest, self.role, self.cloexec, self.connected)
 
     @classmethod
     def from_record(cls, rec: R.FdRecord) -> FdInfo:
@@ -99,6 +100,7 @@ class FdInfo:
         if t in (R.FD_IPV4_SOCK, R.FD_IPV6_SOCK):
             fi.sip, fi.sport, fi.dip, fi.dport = rec.sip, rec.sport, rec.dip, rec.dport
             fi.name = tuple_name(rec.sip, rec.sport, rec.dip, rec.dport)
+            fi.connected = True
         elif t in SERVSOCK_TYPES:
             fi.sip, fi.sport = rec.sip, rec.sport
             fi.name = f"{ip_text(rec.sip)}:{rec.sport}"

@@ -531,6 +531,7 @@ def parse_connect(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     if t[0] != P.AF_UNIX and not any(t[1]) and not t[2] and not any(t[3]) and not t[4]:
         return
     _set_tuple(fi, t, ROLE_CLIENT)
+    fi.connected = True
 
 
 def parse_connect_enter(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
@@ -562,6 +563,7 @@ def parse_accept(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
             fi.l4proto = R.L4_TCP
         _set_tuple(fi, t, ROLE_SERVER)
     fi.role = ROLE_SERVER
+    fi.connected = True
     _created(insp, th, fd, fi)
 
 
