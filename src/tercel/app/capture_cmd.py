@@ -30,7 +30,7 @@ def run(args: CaptureArgs) -> int:
     from tercel.capture.scap_writer import ScapWriter
     from tercel.driver.interest import select_syscalls
 
-    source = _live().LiveSource(select_syscalls(None), snaplen=80)
+    source = _live().LiveSource(select_syscalls(None), snaplen=args.snaplen)
     try:
         source.open()
     except _driver_error() as exc:

@@ -111,8 +111,6 @@ class EventsArgs:
     print_format: str | None
     limit: int
     json: bool
-    config: str | None
-    options: list[str]
 
 
 def _events_parser() -> argparse.ArgumentParser:
@@ -124,8 +122,6 @@ def _events_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--count", dest="limit", type=int, default=0, metavar="N",
                    help="stop after N matching events")
     p.add_argument("-j", "--json", action="store_true", help="one JSON object per event")
-    p.add_argument("-c", dest="config", metavar="PATH", help="configuration file")
-    p.add_argument("-o", "--option", dest="options", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("filter", nargs="*", help="filter in the condition language (joined with spaces)")
     return p
 
@@ -136,8 +132,7 @@ class CaptureArgs:
     duration: int
     filter: str
     limit: int
-    config: str | None
-    options: list[str]
+    snaplen: int
 
 
 def _capture_parser() -> argparse.ArgumentParser:
@@ -146,8 +141,8 @@ def _capture_parser() -> argparse.ArgumentParser:
     p.add_argument("-w", dest="output", required=True, metavar="FILE", help="the .scap file to write")
     p.add_argument("-M", dest="duration", type=int, default=0, metavar="SECONDS", help="stop after SECONDS")
     p.add_argument("-n", "--count", dest="limit", type=int, default=0, metavar="N", help="stop after N events")
-    p.add_argument("-c", dest="config", metavar="PATH", help="configuration file")
-    p.add_argument("-o", "--option", dest="options", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("-s", "--snaplen", dest="snaplen", type=int, default=80, metavar="LEN",
+                   help="bytes of I/O buffers to keep (default 80)")
     p.add_argument("filter", nargs="*", help="only write events matching this filter")
     return p
 
@@ -167,14 +162,16 @@ def parse_main(argv: list[str]) -> argparse.Namespace:
 
 def parse_events(argv: list[str]) -> EventsArgs:
     ns = _events_parser().parse_args(argv)
-    return EventsArgs(ns.capture, " ".join(ns.filter), ns.print_format, ns.limit, ns.json, ns.config, ns.options)
+    return EventsArgs(ns.capture, " ".join(ns.filter), ns.print_format, ns.limit, ns.json)
 
 
 def parse_capture(argv: list[str]) -> CaptureArgs:
     ns = _capture_parser().parse_args(argv)
     if ns.duration < 0:
         raise UsageError("-M needs a number of seconds >= 0")
-    return CaptureArgs(ns.output, ns.duration, " ".join(ns.filter), ns.limit, ns.config, ns.options)
+    if ns.snaplen < 0:
+        raise UsageError("-s needs a number of bytes >= 0")
+    return CaptureArgs(ns.output, ns.duration, " ".join(ns.filter), ns.limit, ns.snaplen)
 
 
 def help_text() -> str:
