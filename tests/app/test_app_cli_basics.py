@@ -184,4 +184,4 @@ def test_config_warnings_reach_stderr(tercel, tmp_path):
     cfg.write_text("log_stderr: false\njson_ouput: true\n")
     r = tercel("-c", str(cfg), "--version")
     assert r.returncode == 0
-    assert f"tercel: warning: {cfg}:2:13: unknown configuration key 'json_ouput'" in r.stderr
+    assert f"tercel: warning: {cfg}:2:1: unknown configuration key 'json_ouput'" in r.stderr

@@ -22,7 +22,7 @@ from typing import Any
 
 from tercel.app import overrides as ov
 from tercel.app.config_schema import ANY, REMOVED_KEYS, SCHEMA, Map, Scalar, Seq, defaults
-from tercel.app.yamlpos import Path, Pos, YamlLoadError, load_file
+from tercel.app.yamlpos import KEY, Path, Pos, YamlLoadError, load_file
 from tercel.engine.priority import Priority
 
 SYSTEM_CONFIG = "/etc/tercel/tercel.yaml"
@@ -207,10 +207,10 @@ def _merge(root: dict[str, Any], data: dict[str, Any], strategy: str, positions:
                     positions[(key, p[1] + base, *p[2:])] = pos
             continue
         root[key] = value
-        for p in [p for p in positions if p[:1] == (key,)]:
+        for p in [p for p in positions if p[:1] == (key,) or p[:2] == (KEY, key)]:
             del positions[p]
         for p, pos in ipos.items():
-            if p[:1] == (key,):
+            if p[:1] == (key,) or p[:2] == (KEY, key):
                 positions[p] = pos
 
 
@@ -373,13 +373,15 @@ class _Validator:
             out = defaults(spec)
             for key, sub in value.items():
                 if not path and key in REMOVED_KEYS:
-                    self.warnings.append(f"{self.where((key,))}: key '{key}' has no effect: {REMOVED_KEYS[key]}")
+                    at = self.positions.get((KEY, key)) or self.where((key,))
+                    self.warnings.append(f"{at}: key '{key}' has no effect: {REMOVED_KEYS[key]}")
                     out.pop(key, None)
                     continue
                 sp = spec.fields.get(key)
                 if sp is None:
                     if not spec.open:
-                        self.warnings.append(f"{self.where((*path, key))}: unknown configuration key '{_dotted((*path, key))}'")
+                        at = self.positions.get((KEY, *path, key)) or self.where((*path, key))
+                        self.warnings.append(f"{at}: unknown configuration key '{_dotted((*path, key))}'")
                     out[key] = sub
                     continue
                 out[key] = self.check(sp, sub, (*path, key))

@@ -17,6 +17,7 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 Path = tuple[str | int, ...]
+KEY = "\x00key"  # positions[(KEY, *path)]: position of the key naming `path` (values: positions[path])
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ def _build(node: yaml.Node, path: Path, origin: str, positions: dict[Path, Pos],
             if not isinstance(knode, yaml.ScalarNode):
                 raise YamlLoadError(_pos(knode, origin), "mapping keys must be plain scalars")
             key = str(_scalar(knode))
+            positions[(KEY, *path, key)] = _pos(knode, origin)  # where the key itself is written
             out[key] = _build(vnode, (*path, key), origin, positions, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
