@@ -315,3 +315,27 @@ def test_udp_sendto_is_not_connected_but_renames() -> None:
     assert field(first, "fd.connected") is False and field(first, "fd.name_changed") is True
     assert field(first, "fd.l4proto") == "udp" and field(first, "fd.sport") == 2222
     assert field(again, "fd.name_changed") is False
+
+
+def test_fd_count_is_global_and_given_back() -> None:
+    from tercel.state import fdinfo
+
+    before = fdinfo.live_fds()
+    insp = Inspector(initial_state())
+    feed(insp, [full(100 + i, BASH, 3, fd=10 + i, name=f"/tmp/f{i}", flags=1) for i in range(50)])
+    assert fdinfo.live_fds() >= before + 50
+    del insp
+    feed(Inspector(), [full(1, 1, 7, res=0, fd=0, data=b"")])  # the "current" inspector moves on
+    import gc
+
+    gc.collect()
+    assert fdinfo.live_fds() <= before + 0  # every table of that inspector was dropped
+    old = fdinfo.MAX_TOTAL_FDS
+    fdinfo.MAX_TOTAL_FDS = fdinfo.live_fds() + 5
+    try:
+        table = fdinfo.FdTable()
+        for fd in range(20):
+            table.add(fd, fdinfo.FdInfo(name=str(fd)))
+        assert len(table) == 5 and fdinfo.live_fds() <= fdinfo.MAX_TOTAL_FDS
+    finally:
+        fdinfo.MAX_TOTAL_FDS = old

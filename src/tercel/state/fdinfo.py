@@ -117,6 +117,16 @@ class FdInfo:
         return fi
 
 
+# fds alive in every table of this process: tables count what they hold, and give it back when
+# they are dropped (__del__), so a hostile stream of processes and opens stays bounded overall
+_LIVE = [0]
+MAX_TOTAL_FDS = 4_000_000
+
+
+def live_fds() -> int:
+    return _LIVE[0]
+
+
 class FdTable:
     """The fds of one process. Threads created with CLONE_FILES share the same object."""
 
@@ -130,22 +140,33 @@ class FdTable:
 
     def add(self, fd: int, info: FdInfo) -> FdInfo:
         fds = self.fds
-        if fd not in fds and len(fds) >= MAX_FDS_PER_PROCESS:
-            fds.pop(next(iter(fds)))  # bounded: forget the oldest entry
+        if fd not in fds:
+            if len(fds) >= MAX_FDS_PER_PROCESS or (_LIVE[0] >= MAX_TOTAL_FDS and fds):
+                fds.pop(next(iter(fds)))  # bounded: forget this table's oldest entry
+            elif _LIVE[0] >= MAX_TOTAL_FDS:
+                return info  # every table is full: the new fd goes untracked
+            else:
+                _LIVE[0] += 1
         fds[fd] = info
         return info
 
     def remove(self, fd: int) -> None:
-        self.fds.pop(fd, None)
+        if self.fds.pop(fd, None) is not None:
+            _LIVE[0] -= 1
 
     def copy(self) -> FdTable:
         new = FdTable()
         new.fds = {fd: fi.copy() for fd, fi in self.fds.items()}
+        _LIVE[0] += len(new.fds)
         return new
 
     def close_on_exec(self) -> None:
         for fd in [fd for fd, fi in self.fds.items() if fi.cloexec]:
             del self.fds[fd]
+            _LIVE[0] -= 1
 
     def __len__(self) -> int:
         return len(self.fds)
+
+    def __del__(self) -> None:
+        _LIVE[0] -= len(self.fds)
