@@ -243,3 +243,24 @@ def test_deprecated_print_flag(tercel, tmp_path):
     bad = write(tmp_path, "bad.yaml", "append_output:\n  - extra_fields: [{a: '%no.such.field'}]\n")
     r = tercel("-c", bad, "-r", rules, "-e", str(cap))
     assert r.returncode == 1 and "append_output" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_duration_limit_and_pidfile(tercel, tmp_path):
+    """-M counts capture time from the first event: cat_write starts at 16:17:55.99 and cat opens its
+    files at 16:17:57.88, so one second of it holds none of them."""
+    cap = shared_path("data", "captures", "cat_write.scap")
+    rules = write(tmp_path, "r.yaml", CAT_RULES)
+    pid = tmp_path / "tercel.pid"
+    r = tercel("-r", rules, "-e", str(cap), "-M", "1", "-P", str(pid), env=UTC)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Events detected: 0\n")
+    assert pid.read_text().strip().isdigit()
+    r = tercel("-r", rules, "-e", str(cap), "-M", "3", env=UTC)
+    assert "\nEvents detected: 4\n" in r.stdout
+
+
+def test_replay_kind_without_capture_file(tercel, tmp_path):
+    rules = write(tmp_path, "r.yaml", CAT_RULES)
+    r = tercel("-r", rules, "-o", "engine.kind=replay")
+    assert r.returncode == 1
+    assert "engine.replay.capture_file is empty" in r.stderr and "Traceback" not in r.stderr
