@@ -57,6 +57,7 @@ class Inspector:
         self.machine: MachineInfo | None = initial.machine
         self.hostname = initial.machine.hostname if initial.machine else ""
         self.threads = ThreadTable(max_threads) if max_threads else ThreadTable()
+        self._thread_map = self.threads.threads  # the dict itself: one lookup per event
         if users is None:
             users = UserTable(initial.users, initial.groups)
         self.users = users
@@ -102,9 +103,8 @@ class Inspector:
     def process(self, buf: Any, offset: int, cpu: int, flags: int) -> Any:
         """Decode the event header at ``offset``, update state, return the Event."""
         self.num += 1
-        evt = self._event_factory()(buf, offset, cpu, flags, self.num)
-        self.process_event(evt)
-        return evt
+        factory = self._factory or self._event_factory()
+        return self.process_event(factory(buf, offset, cpu, flags, self.num))
 
     def process_event(self, evt: Any) -> Any:
         global _current
@@ -140,7 +140,7 @@ class Inspector:
         if plan is None:
             plan = plans[etype] = self._make_plan(evt)
 
-        th = self.threads.get(evt.tid)
+        th = self._thread_map.get(evt.tid)
         is_exit = etype & 1
         if plan is _NOPLAN:
             # nothing to parse and no fd: only keep the enter/exit pairing exact
