@@ -185,3 +185,37 @@ def test_config_warnings_reach_stderr(tercel, tmp_path):
     r = tercel("-c", str(cfg), "--version")
     assert r.returncode == 0
     assert f"tercel: warning: {cfg}:2:1: unknown configuration key 'json_ouput'" in r.stderr
+
+
+def test_nodriver_with_webserver(tmp_path):
+    """engine.kind=nodriver: rules and outputs load, no events; the web server answers /healthz and
+    /versions on loopback until SIGTERM."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    rules = tmp_path / "r.yaml"
+    rules.write_text("- list: l\n  items: [a]\n")
+    p = subprocess.Popen([sys.executable, "-m", "tercel", "-r", str(rules), "-o", "engine.kind=nodriver",
+                          "-o", "webserver.enabled=true", "-o", "webserver.listen_address=127.0.0.1",
+                          "-o", "webserver.listen_port=0", "-o", "log_stderr=true"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = None
+    assert p.stderr is not None
+    for _ in range(50):
+        line = p.stderr.readline()
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            port = int(m.group(1))
+            break
+    assert port, "the web server did not start"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as resp:
+        assert resp.status == 200 and json.loads(resp.read()) == {"status": "ok"}
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/versions", timeout=10) as resp:
+        assert json.loads(resp.read())["engine_version_semver"] == "0.63.0"
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=30)
+    assert p.returncode == 0
+    assert out == "Events detected: 0\nRule counts by severity:\nTriggered rules by rule name:\n"

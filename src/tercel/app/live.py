@@ -15,6 +15,7 @@ from tercel.app.drops import DropMonitor
 from tercel.app.errors import AppError, Unavailable
 from tercel.app.stats import AlertStats
 from tercel.app.watch import FileWatcher
+from tercel.app.webserver import start_if_enabled
 
 # buf_size_preset index -> ring size (Falco's presets: 0 = default, then 1 MB ... 512 MB)
 _PRESET_MB = [8, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -79,13 +80,18 @@ def _open(session: Any) -> Any:
 def run_live(session: Any) -> int:
     check_available()
     session.write_pidfile()
-    while True:
-        rc = _run_once(session)
-        if not session.reload_requested or session.stop_requested:
-            return rc
-        log.info(getattr(session, "reload_reason", "") or "restarting...")
-        session.reload_requested = False
-        session.reload()
+    web = start_if_enabled(session.cfg)
+    try:
+        while True:
+            rc = _run_once(session)
+            if not session.reload_requested or session.stop_requested:
+                return rc
+            log.info(getattr(session, "reload_reason", "") or "restarting...")
+            session.reload_requested = False
+            session.reload()
+    finally:
+        if web is not None:
+            web.stop()
 
 
 def _run_once(session: Any) -> int:
@@ -167,7 +173,9 @@ def _run_once(session: Any) -> int:
 def run_nodriver(session: Any) -> int:
     """engine.kind=nodriver: rules and outputs loaded, no events; runs until -M or a signal."""
     old = session.install_signals()
+    session.write_pidfile()
     outputs = session.make_outputs()
+    web = start_if_enabled(session.cfg)
     try:
         deadline = time.monotonic() + session.ns.duration if session.ns.duration else 0.0
         while not session.stop_requested and not (deadline and time.monotonic() >= deadline):
@@ -176,6 +184,8 @@ def run_nodriver(session: Any) -> int:
                 session.reopen_requested = False
                 outputs.reopen()
     finally:
+        if web is not None:
+            web.stop()
         outputs.close()
         session.restore_signals(old)
     sys.stdout.write(AlertStats().format())
