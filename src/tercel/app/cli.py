@@ -67,7 +67,7 @@ def _overrides(ns: argparse.Namespace) -> list[str]:
     """Removed Falco flags become the config keys that replaced them; explicit -o come last and win."""
     out: list[str] = []
     if ns.capture_file:
-        out += ["engine.kind=replay", "engine.replay.capture_file=" + _escape_value(ns.capture_file)]
+        out += ["engine.kind=replay", "engine.replay.capture_file=" + ns.capture_file]  # value: verbatim
     if ns.nodriver:
         out.append("engine.kind=nodriver")
     if ns.all_events:
@@ -79,10 +79,6 @@ def _overrides(ns: argparse.Namespace) -> list[str]:
     if ns.unbuffered:
         out.append("buffered_outputs=false")
     return out + list(ns.options)
-
-
-def _escape_value(v: str) -> str:
-    return v  # the value part of KEY=VALUE is taken verbatim
 
 
 KNOWN_SOURCES = ("syscall",)
