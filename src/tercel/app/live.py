@@ -51,15 +51,26 @@ def check_available() -> None:
 
 
 def syscall_set(session: Any) -> frozenset[str]:
-    """The syscalls the kernel must send, with Falco's base_syscalls semantics."""
+    """The syscalls the kernel must send, with Falco's base_syscalls semantics. Without -A
+    (base_syscalls.all) the I/O syscalls Falco ignores by default (`tercel -i`) stay out even when a
+    rule names them, with a warning, as Falco 0.35+ does."""
+    from tercel.app.listing import IGNORED_EVENTS
     from tercel.driver.interest import select_syscalls
 
     cfg = session.cfg
+    every = bool(cfg.get("base_syscalls.all"))
+    types = session.ruleset.event_types()
+    if types is not None and not every:
+        ignored = sorted(set(types) & set(IGNORED_EVENTS))
+        if ignored:
+            log.warning("Loaded rules match syscalls that are ignored by default: " + ", ".join(ignored)
+                        + "; run with -A (base_syscalls.all=true) to capture them")
+            types = frozenset(types) - set(IGNORED_EVENTS)
     return select_syscalls(
-        session.ruleset.event_types(),
+        types,
         custom_set=cfg.get("base_syscalls.custom_set") or (),
         repair=bool(cfg.get("base_syscalls.repair")),
-        all_syscalls=bool(cfg.get("base_syscalls.all")),
+        all_syscalls=every,
     )
 
 
