@@ -105,3 +105,15 @@ def test_loads_with_only_bpf_perfmon_ptrace_dac_caps() -> None:
     if "ERR" in r.stdout and "EPERM" in r.stdout:
         pytest.skip(f"this kernel wants more than CAP_BPF+CAP_PERFMON: {r.stdout.strip()}")
     assert r.stdout.strip().endswith("OK"), (r.stdout, r.stderr[-1000:])
+
+
+def test_user_namespace_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    uid_map = tmp_path / "uid_map"
+    monkeypatch.setattr(loader, "UID_MAP_PATH", uid_map)
+    uid_map.write_text("         0          0 4294967295\n")
+    assert not loader._in_user_namespace()
+    uid_map.write_text("         0       1000          1\n")
+    assert loader._in_user_namespace()
+    if os.geteuid() == 0:
+        with pytest.raises(DriverError, match="user namespace"):
+            loader.preflight()

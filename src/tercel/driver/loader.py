@@ -26,6 +26,7 @@ NR_SLOTS = 512
 MIN_KERNEL = (6, 2)  # bpf_rdonly_cast (6.2), bpf_loop (5.17), ring buffer, tp_btf  # size of the per-syscall maps in the BPF program
 BTF_PATH = Path("/sys/kernel/btf/vmlinux")
 LOCKDOWN_PATH = Path("/sys/kernel/security/lockdown")
+UID_MAP_PATH = Path("/proc/self/uid_map")
 DEFAULT_OBJECT = Path(__file__).resolve().parent / "bpf" / "tercel.bpf.o"
 
 # syscall -> BPF handler program; every other syscall goes to the generic handler
@@ -63,6 +64,16 @@ def _effective_caps() -> int:
     return 0
 
 
+def _in_user_namespace() -> bool:
+    """True when this process's user namespace is not the initial one (its uid map is not the identity
+    over all 2^32 ids), where capabilities look present but the kernel refuses BPF."""
+    try:
+        first = Path(UID_MAP_PATH).read_text().split()
+    except OSError:
+        return False
+    return first[:3] != ["0", "0", "4294967295"]
+
+
 def preflight() -> None:
     """Raise DriverError naming the first missing requirement for live capture."""
     machine = platform.machine()
@@ -82,6 +93,11 @@ def preflight() -> None:
         raise DriverError(
             f"eBPF capture needs root or CAP_BPF+CAP_PERFMON (+CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH); "
             f"running as uid {os.geteuid()} without them"
+        )
+    if _in_user_namespace():
+        raise DriverError(
+            "running inside a user namespace: eBPF needs root or CAP_BPF+CAP_PERFMON in the host's "
+            "initial user namespace (capabilities inside a user namespace do not count)"
         )
     if not BTF_PATH.exists():
         raise DriverError(f"kernel BTF missing ({BTF_PATH}): a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed")
