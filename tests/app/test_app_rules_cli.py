@@ -220,3 +220,17 @@ def test_default_config_and_rules_dry_run(tercel):
     names = [x["info"]["name"] for x in json.loads(r.stdout)["rules"]]
     for n in ("Read sensitive file untrusted", "Terminal shell in container", "Run shell untrusted"):
         assert n in names
+
+
+def test_dry_run_checks_outputs_config(tercel, tmp_path):
+    f = write(tmp_path, "good.yaml", GOOD)
+    cfg = write(tmp_path, "c.yaml", """\
+        http_output:
+          enabled: true
+          url: "ftp://example.invalid/"
+        """)
+    r = tercel("-c", cfg, "-r", f, "--dry-run")
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"tercel: configuration error: {cfg}:3:8: key 'http_output.url': "
+        "expected an http:// or https:// URL, got 'ftp://example.invalid/'")

@@ -173,6 +173,7 @@ def _run(ns: argparse.Namespace, argv: list[str]) -> int:
 
         return describe(session, ns.describe_rule, cfg)
     if ns.dry_run:
+        session.check_outputs()
         log.debug("Skipping event processing in dry-run")
         return 0
     return session.run()

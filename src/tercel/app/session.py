@@ -76,6 +76,24 @@ class Session:
 
     # ------------------------------------------------------------ outputs
 
+    def _outputs_error(self, exc: Any) -> AppError:
+        """The outputs layer names the key; add the file and line it came from."""
+        key = getattr(exc, "key", "")
+        pos = self.cfg.where(key) if key else None
+        where = f"{pos}: " if pos is not None else ""
+        return AppError(f"configuration error: {where}key '{key}': {getattr(exc, 'problem', exc)}"
+                        if key else f"configuration error: {exc}")
+
+    def check_outputs(self) -> None:
+        """Validate the outputs part of the configuration without starting any channel (--dry-run)."""
+        from tercel.outputs.build import load
+        from tercel.outputs.config import ConfigError as OutputsConfigError
+
+        try:
+            load(self.cfg.as_dict())
+        except OutputsConfigError as exc:
+            raise self._outputs_error(exc) from None
+
     def make_outputs(self) -> Any:
         from tercel.outputs.config import ConfigError as OutputsConfigError
         from tercel.outputs.dispatcher import Dispatcher
@@ -83,7 +101,7 @@ class Session:
         try:
             return Dispatcher.from_config(self.cfg.as_dict())
         except OutputsConfigError as exc:
-            raise AppError(f"configuration error: {exc}") from None
+            raise self._outputs_error(exc) from None
 
     # ------------------------------------------------------------ run
 
