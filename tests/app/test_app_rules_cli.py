@@ -231,6 +231,5 @@ def test_dry_run_checks_outputs_config(tercel, tmp_path):
         """)
     r = tercel("-c", cfg, "-r", f, "--dry-run")
     assert r.returncode == 1
-    assert r.stderr.strip().splitlines()[-1] == (
-        f"tercel: configuration error: {cfg}:3:8: key 'http_output.url': "
-        "expected an http:// or https:// URL, got 'ftp://example.invalid/'")
+    # the outputs layer words the problem; the app adds where the key is
+    assert r.stderr.strip().splitlines()[-1].startswith(f"tercel: configuration error: {cfg}:3:8: key 'http_output.url': ")
