@@ -12,7 +12,6 @@ from typing import Any
 
 from tercel.app.config import Config
 from tercel.app.errors import AppError, Unavailable
-from tercel.engine.priority import Priority
 
 
 @dataclass
@@ -76,50 +75,6 @@ def load_rules(files: list[str], cfg: Config) -> Loaded:
     return Loaded(ruleset, list(results), _contents(results))
 
 
-# ---------------------------------------------------------------- rule objects
-
-
-def rules_of(ruleset: Any) -> list[Any]:
-    """Every rule of the ruleset, in definition order."""
-    for name in ("rules", "all_rules"):
-        val = getattr(ruleset, name, None)
-        if callable(val):
-            val = val()
-        if val is not None:
-            return list(val.values()) if isinstance(val, dict) else list(val)
-    raise Unavailable("the ruleset does not list its rules")
-
-
-def rule_attr(rule: Any, *names: str, default: Any = None) -> Any:
-    for n in names:
-        if hasattr(rule, n):
-            return getattr(rule, n)
-    return default
-
-
-def priority_of(rule: Any) -> Priority:
-    p = rule_attr(rule, "priority")
-    return p if isinstance(p, Priority) else Priority.parse(str(p))
-
-
-def set_enabled(ruleset: Any, rule: Any, enabled: bool) -> None:
-    name = rule_attr(rule, "name")
-    for meth in ("enable_rule", "set_enabled"):
-        fn = getattr(ruleset, meth, None)
-        if callable(fn):
-            fn(name, enabled)
-            return
-    rule.enabled = enabled
-
-
-def finish_selection(ruleset: Any) -> None:
-    for meth in ("reindex", "rebuild_index", "complete"):
-        fn = getattr(ruleset, meth, None)
-        if callable(fn):
-            fn()
-            return
-
-
 def apply_selection(ruleset: Any, cfg: Config, *, disable_substr: list[str], enable_tags: list[str],
                     disable_tags: list[str]) -> None:
     """The removed -D/-t/-T flags, after the config's ``rules:`` selectors (applied at load) and
@@ -130,7 +85,3 @@ def apply_selection(ruleset: Any, cfg: Config, *, disable_substr: list[str], ena
         ruleset.disable_tags(disable_tags)
     if enable_tags:
         ruleset.only_tags(enable_tags)
-
-
-def is_enabled(rule: Any) -> bool:
-    return bool(rule_attr(rule, "enabled", default=True))

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from tercel.app import pipeline
-from tercel.app.errors import AppError, Unavailable
+from tercel.app.errors import AppError
 from tercel.app.options import EventsArgs
 
 DEFAULT_FORMAT = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info"
@@ -19,31 +19,22 @@ def compile_filter(text: str) -> Any:
     """The filter as fn(event) -> bool, or None for "every event"; AppError with the offset when invalid."""
     if not text.strip():
         return None
+    from tercel.engine import condition
+
     try:
-        from tercel.engine import condition
-    except ImportError:  # pragma: no cover - partial builds
-        raise Unavailable("the condition language is not available in this build") from None
-    compile_fn = getattr(condition, "compile", None) or getattr(condition, "compile_filter", None)
-    if compile_fn is None:
-        raise Unavailable("the condition compiler (tercel.engine.condition.compile) is not available yet")
-    err_type = getattr(condition, "ConditionError", Exception)
-    try:
-        node = condition.parse(text)
-        node = condition.expand(node, {}, {})  # no macros or lists outside rule files
+        node = condition.expand(condition.parse(text), {}, {})  # no macros or lists outside rule files
         condition.validate(node)
-        return compile_fn(node)
-    except err_type as exc:
-        offset = getattr(exc, "offset", -1)
-        where = f" at offset {offset}" if isinstance(offset, int) and offset >= 0 else ""
-        raise AppError(f"invalid filter{where}: {exc}\n  {text}" + (f"\n  {' ' * offset}^" if where else "")) \
-            from None
+        return condition.compile(node)
+    except condition.ConditionError as exc:
+        offset = exc.offset
+        where = f" at offset {offset}" if offset >= 0 else ""
+        caret = f"\n  {' ' * offset}^" if offset >= 0 else ""
+        raise AppError(f"invalid filter{where}: {exc}\n  {text}{caret}") from None
 
 
 def compile_format(fmt: str) -> Any:
-    try:
-        from tercel.engine.output_format import OutputFormatError, compile_output
-    except ImportError:
-        raise Unavailable("output formats (tercel.engine.output_format) are not available yet") from None
+    from tercel.engine.output_format import OutputFormatError, compile_output
+
     try:
         return compile_output(fmt)
     except OutputFormatError as exc:

@@ -69,10 +69,7 @@ class Session:
             self.cfg, self.ruleset = old_cfg, old_rules
 
     def rule_names(self) -> list[str]:
-        try:
-            return [ea.rule_attr(r, "name") for r in ea.rules_of(self.ruleset)]
-        except AppError:
-            return []
+        return [r.name for r in self.ruleset.rules]
 
     # ------------------------------------------------------------ outputs
 
