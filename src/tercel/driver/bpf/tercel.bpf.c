@@ -10,7 +10,7 @@
  * Flow: tercel_sys_exit checks the own-process filter and the per-syscall interest map, then tail-calls
  * the handler of that syscall (prog array filled from user space); unknown syscalls go to the generic
  * handler. Events are built in a per-CPU scratch area and copied into the ring with bpf_ringbuf_output;
- * wake-ups are suppressed until unread data passes a threshold (the consumer also polls on a timeout).
+ * wake-ups are suppressed except when unread data crosses a threshold (the consumer also polls on a timeout).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -344,8 +344,15 @@ static __always_inline void ev_submit(struct ev *e)
 	*(__u16 *)&b[28] = e->s->type;
 	*(__u32 *)&b[30] = e->s->nparams;
 
-	if (cfg && bpf_ringbuf_query(&tercel_ring, BPF_RB_AVAIL_DATA) + len >= cfg->wake_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	/* Wake the consumer only when this record makes the unread data cross the threshold: above it the
+	 * consumer is awake (or polls on its timeout), and a forced wake-up per event would cost each traced
+	 * syscall an irq_work (an IPI, a VM exit here) exactly when the consumer is already behind. */
+	if (cfg) {
+		__u64 avail = bpf_ringbuf_query(&tercel_ring, BPF_RB_AVAIL_DATA);
+
+		if (avail < cfg->wake_bytes && avail + total >= cfg->wake_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&tercel_ring, b, total & (TC_SCRATCH - 1), flags) == 0)
 		count(0);
 	else
