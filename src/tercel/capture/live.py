@@ -26,6 +26,37 @@ _CPU = struct.Struct("<H")
 RawEvent = tuple[bytes, int, int, int]
 
 
+class LazyCounters:
+    """`DriverCounters` read when first looked at (sent, dropped, failed, dropped_per_cpu)."""
+
+    __slots__ = ("_driver", "_value")
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+        self._value: DriverCounters | None = None
+
+    def get(self) -> DriverCounters:
+        if self._value is None:
+            self._value = self._driver.counters()
+        return self._value
+
+    @property
+    def sent(self) -> int:
+        return self.get().sent
+
+    @property
+    def dropped(self) -> int:
+        return self.get().dropped
+
+    @property
+    def failed(self) -> int:
+        return self.get().failed
+
+    @property
+    def dropped_per_cpu(self) -> tuple[int, ...]:
+        return self.get().dropped_per_cpu
+
+
 class LiveSource:
     def __init__(
         self,
@@ -70,8 +101,10 @@ class LiveSource:
         """Change the traced syscall set in place (no reload)."""
         self.driver.set_interest(syscalls)
 
-    def counters(self) -> DriverCounters:
-        return self.driver.counters()
+    def counters(self) -> LazyCounters:
+        """The kernel's counters, read from the BPF map on first attribute access: callers may ask
+        for them every few hundred events and look once a second (three map reads saved per call)."""
+        return LazyCounters(self.driver)
 
     @property
     def own_pid(self) -> int:
