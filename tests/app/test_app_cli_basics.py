@@ -188,8 +188,8 @@ def test_config_warnings_reach_stderr(tercel, tmp_path):
 
 
 def test_nodriver_with_webserver(tmp_path):
-    """engine.kind=nodriver: rules and outputs load, no events; the web server answers /healthz and
-    /versions on loopback until SIGTERM."""
+    """engine.kind=nodriver: rules and outputs load, no events; the web server answers /healthz,
+    /versions and /metrics on loopback until SIGTERM."""
     import re
     import signal
     import subprocess
@@ -200,7 +200,8 @@ def test_nodriver_with_webserver(tmp_path):
     rules.write_text("- list: l\n  items: [a]\n")
     p = subprocess.Popen([sys.executable, "-m", "tercel", "-r", str(rules), "-o", "engine.kind=nodriver",
                           "-o", "webserver.enabled=true", "-o", "webserver.listen_address=127.0.0.1",
-                          "-o", "webserver.listen_port=0", "-o", "log_stderr=true"],
+                          "-o", "webserver.listen_port=0", "-o", "log_stderr=true", "-o", "metrics.enabled=true",
+                          "-o", "webserver.prometheus_metrics_enabled=true"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     port = None
     assert p.stderr is not None
@@ -215,6 +216,9 @@ def test_nodriver_with_webserver(tmp_path):
         assert resp.status == 200 and json.loads(resp.read()) == {"status": "ok"}
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/versions", timeout=10) as resp:
         assert json.loads(resp.read())["engine_version_semver"] == "0.63.0"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        assert resp.headers["Content-Type"].startswith("text/plain")
+        assert "falcosecurity_falco_memory_rss_mb " in resp.read().decode()
     p.send_signal(signal.SIGTERM)
     out, _ = p.communicate(timeout=30)
     assert p.returncode == 0

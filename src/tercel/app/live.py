@@ -13,6 +13,7 @@ from typing import Any
 from tercel.app import log, pipeline
 from tercel.app.drops import DropMonitor
 from tercel.app.errors import AppError, Unavailable
+from tercel.app.metrics import Metrics
 from tercel.app.stats import AlertStats
 from tercel.app.watch import FileWatcher
 from tercel.app.webserver import start_if_enabled
@@ -37,6 +38,14 @@ def _driver_error() -> type[Exception]:
     from tercel.driver.errors import DriverError
 
     return DriverError
+
+
+def make_metrics(cfg: Any, **kw: Any) -> Metrics:
+    try:
+        return Metrics(cfg, **kw)
+    except ValueError as exc:
+        where = cfg.where("metrics.interval")
+        raise AppError(f"configuration error: {where or 'configuration'}: key 'metrics.interval': {exc}") from None
 
 
 def check_available() -> None:
@@ -91,7 +100,7 @@ def _open(session: Any) -> Any:
 def run_live(session: Any) -> int:
     check_available()
     session.write_pidfile()
-    web = start_if_enabled(session.cfg)
+    web = start_if_enabled(session.cfg, lambda: session.metrics.prometheus() if session.metrics else "")
     try:
         while True:
             rc = _run_once(session)
@@ -112,6 +121,14 @@ def _run_once(session: Any) -> int:
     stats = AlertStats(session.rule_names())
     ruleset = session.ruleset
     drops = DropMonitor(session.cfg, outputs, getattr(ruleset, "hostname", ""))
+    counted = [0]
+    names = session.rule_names()
+    session.metrics = metrics = make_metrics(
+        session.cfg, outputs=outputs, hostname=getattr(ruleset, "hostname", ""),
+        rule_counts=lambda: {k: stats.by_rule.get(k, 0) for k in names},
+        events=lambda: counted[0],
+        drops=lambda: (lambda c: (c.sent, c.dropped))(source.counters()),
+        tables=lambda: {"n_threads": len(inspector.threads)})
 
     def on_stop(_s: int, _f: Any) -> None:
         session.stop_requested = True
@@ -151,6 +168,8 @@ def _run_once(session: Any) -> int:
                     stats.add(alert)
                     outputs.submit(alert)
             if not n & 0xFF:
+                counted[0] = n
+                metrics.tick()
                 drops.tick(source.counters())
                 if drops.exit_requested:
                     session.stop_requested = True
@@ -186,11 +205,13 @@ def run_nodriver(session: Any) -> int:
     old = session.install_signals()
     session.write_pidfile()
     outputs = session.make_outputs()
-    web = start_if_enabled(session.cfg)
+    session.metrics = metrics = make_metrics(session.cfg, outputs=outputs)
+    web = start_if_enabled(session.cfg, metrics.prometheus)
     try:
         deadline = time.monotonic() + session.ns.duration if session.ns.duration else 0.0
         while not session.stop_requested and not (deadline and time.monotonic() >= deadline):
             time.sleep(0.05)
+            metrics.tick()
             if session.reopen_requested:
                 session.reopen_requested = False
                 outputs.reopen()

@@ -27,6 +27,7 @@ class Session:
         self.reload_requested = False
         self.reopen_requested = False
         self.reload_reason = ""
+        self.metrics: Any = None  # the current run's tercel.app.metrics.Metrics (for /metrics)
 
     # ------------------------------------------------------------ rules
 

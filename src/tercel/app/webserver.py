@@ -2,6 +2,7 @@
 
     GET /healthz   (webserver.k8s_healthz_endpoint)  -> {"status": "ok"}
     GET /versions                                    -> the --version JSON
+    GET /metrics   (webserver.prometheus_metrics_enabled and metrics.enabled) -> Prometheus text
 
 One daemon thread (``ThreadingHTTPServer`` for ``threadiness`` != 1), bound to ``listen_address`` and
 ``listen_port``; optional TLS with ``ssl_enabled`` and ``ssl_certificate`` (a PEM with key and cert, as
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any
 
@@ -19,19 +21,22 @@ from tercel.app.errors import AppError
 
 
 class WebServer:
-    def __init__(self, cfg: Any) -> None:
+    def __init__(self, cfg: Any, metrics: Callable[[], str] | None = None) -> None:
         self.address = str(cfg.get("webserver.listen_address") or "0.0.0.0")
         self.port = int(cfg.get("webserver.listen_port") or 8765)
         self.healthz = str(cfg.get("webserver.k8s_healthz_endpoint") or "/healthz")
         self.tls = bool(cfg.get("webserver.ssl_enabled"))
         self.cert = str(cfg.get("webserver.ssl_certificate") or "")
         self.threaded = int(cfg.get("webserver.threadiness") or 0) != 1
+        prom = bool(cfg.get("webserver.prometheus_metrics_enabled")) and bool(cfg.get("metrics.enabled"))
+        self.metrics = metrics if prom else None
         self._server: HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         healthz = self.healthz
         versions = info.version_json().encode()
+        metrics = self.metrics
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "tercel"
@@ -43,12 +48,14 @@ class WebServer:
                     self._send(200, b'{"status": "ok"}')
                 elif path == "/versions":
                     self._send(200, versions)
+                elif path == "/metrics" and metrics is not None:
+                    self._send(200, metrics().encode(), "text/plain; version=0.0.4")
                 else:
                     self._send(404, b'{"error": "not found"}')
 
-            def _send(self, code: int, body: bytes) -> None:
+            def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -88,8 +95,8 @@ class WebServer:
             self._server = None
 
 
-def start_if_enabled(cfg: Any) -> WebServer | None:
+def start_if_enabled(cfg: Any, metrics: Callable[[], str] | None = None) -> WebServer | None:
     if not cfg.get("webserver.enabled"):
         return None
-    return WebServer(cfg).start()
+    return WebServer(cfg, metrics).start()
 
