@@ -133,11 +133,12 @@ class Event:
         """Decoded value of parameter i (cached); None when the event does not carry it."""
         vals = self._vals
         if vals is None:
-            vals = self._vals = {}
-        else:
-            v = vals.get(i, _MISSING)
-            if v is not _MISSING:
-                return v
+            vals = self._decode()
+        if vals.__class__ is list:
+            return vals[i] if 0 <= i < len(vals) else None
+        v = vals.get(i, _MISSING)
+        if v is not _MISSING:
+            return v
         offs = self._offs if self._offs is not None else self._load_offsets()
         if i < 0 or i >= len(offs) - 1 or offs[i + 1] > self._end:
             v = None
@@ -151,6 +152,44 @@ class Event:
                 v = bytes(self.buf[offs[i]:offs[i + 1]])
         vals[i] = v
         return v
+
+    def values(self) -> list[Any]:
+        """Every parameter decoded, in order (``nparams`` entries): the cheap way for a consumer
+        that needs most of them. Do not modify the list."""
+        vals = self._vals
+        if vals is None:
+            vals = self._decode()
+        if vals.__class__ is list:
+            return vals
+        param = self.param
+        return [param(i) for i in range(self.nparams)]
+
+    def _decode(self) -> Any:
+        """First parameter access: when the parameter lengths are the usual ones of this (type,
+        nparams), decode them all at once with precompiled structs; else decode lazily."""
+        etype = self.type
+        n = self.nparams
+        try:
+            known = _LAY_N[etype]
+        except IndexError:
+            known = -2
+        if known == n:
+            lay = _LAY[etype]
+        else:
+            key = etype << 32 | n
+            lay = _LAYOUTS.get(key, _MISSING)
+            if lay is _MISSING:
+                lay = _LAYOUTS[key] = _layout(self.info, etype, n)
+                if known == -1:  # the first count seen for this type: the one kept at hand
+                    _LAY_N[etype] = n
+                    _LAY[etype] = lay
+        if lay is not None:
+            vals = lay(self.buf, self.offset, self.len)
+            if vals is not None:
+                self._vals = vals
+                return vals
+        vals = self._vals = {}
+        return vals
 
     def param_named(self, name: str) -> Any:
         idx = self.info.index_by_name.get(name)
@@ -293,6 +332,9 @@ def _uint(buf: Any, a: int, b: int, p: Any) -> int | None:
 
 
 def _str(buf: Any, a: int, b: int, p: Any) -> str:
+    if buf.__class__ is bytes:
+        nul = buf.find(b"\0", a, b)
+        return buf[a:b if nul < 0 else nul].decode("utf-8", "surrogateescape")
     return _cstr(bytes(buf[a:b]))
 
 
@@ -351,3 +393,79 @@ def decode_value(ptype: int, raw: bytes, p: et.ParamInfo | None) -> Any:
     """Decode one parameter's bytes by its ppm type (never raises)."""
     fn = _DECODERS[ptype] if 0 <= ptype < _NDEC else _raw
     return fn(raw, 0, len(raw), p)
+
+
+# --- whole-event layouts ----------------------------------------------------------------------
+# Fixed-size parameter types and the struct code of their usual length (what the drivers write).
+_FIXED_FMT: dict[int, str] = {
+    et.PT_INT8: "b", et.PT_INT16: "h", et.PT_INT32: "i", et.PT_INT64: "q", et.PT_ERRNO: "q",
+    et.PT_FD: "q", et.PT_PID: "q", et.PT_FD32: "i", et.PT_PID32: "i",
+    et.PT_UINT8: "B", et.PT_UINT16: "H", et.PT_UINT32: "I", et.PT_UINT64: "Q", et.PT_SYSCALLID: "H",
+    et.PT_SIGTYPE: "B", et.PT_RELTIME: "Q", et.PT_ABSTIME: "Q", et.PT_PORT: "H", et.PT_L4PROTO: "B",
+    et.PT_SOCKFAMILY: "B", et.PT_BOOL: "I", et.PT_FLAGS8: "B", et.PT_FLAGS16: "H", et.PT_FLAGS32: "I",
+    et.PT_UID: "I", et.PT_GID: "I", et.PT_SIGSET: "I", et.PT_MODE: "I", et.PT_ENUMFLAGS8: "B",
+    et.PT_ENUMFLAGS16: "H", et.PT_ENUMFLAGS32: "I", et.PT_DOUBLE: "d",
+}
+_LAYOUTS: dict[int, Any] = {}
+_LAY_N: list[int] = [-1] * 1024  # per type code: the parameter count of the layout in _LAY
+_LAY: list[Any] = [None] * 1024
+Layout = Any  # fn(buf, offset, len) -> list of decoded values | None (unusual lengths)
+
+
+def _layout(info: et.EventInfo, etype: int, n: int) -> Layout | None:
+    """A decoder of all parameters of one (type, nparams) in a few struct calls, for events whose
+    parameters are fixed-size integers except at most one (a string, buffer, address...). It
+    returns None for an event whose lengths differ from the usual ones, which then decodes
+    lazily: both ways give the same values."""
+    params = info.params
+    if n <= 0 or n > len(params) or n >= 64:
+        return None
+    fmts: list[str] = []
+    var = -1
+    for i in range(n):
+        f = _FIXED_FMT.get(params[i].type)
+        if f is None:
+            if var >= 0:
+                return None
+            var = i
+            f = ""
+        fmts.append(f)
+    width = 4 if info.large_payload else 2
+    lens = struct.Struct(f"<{n}{'I' if width == 4 else 'H'}").unpack_from
+    data = HEADER_LEN + n * width  # offset of the first parameter
+    if var < 0:
+        expected = tuple(struct.calcsize(f) for f in fmts)
+        total = data + sum(expected)
+        unpack = struct.Struct("<" + "".join(fmts)).unpack_from
+
+        def fixed(buf: Any, off: int, elen: int) -> list[Any] | None:
+            if elen != total or off + elen > len(buf) or lens(buf, off + HEADER_LEN) != expected:
+                return None
+            return list(unpack(buf, off + data))
+        return fixed
+    pre_exp = tuple(struct.calcsize(f) for f in fmts[:var])
+    suf_exp = tuple(struct.calcsize(f) for f in fmts[var + 1:])
+    pre_size, suf_size = sum(pre_exp), sum(suf_exp)
+    pre = struct.Struct("<" + "".join(fmts[:var])).unpack_from
+    suf = struct.Struct("<" + "".join(fmts[var + 1:])).unpack_from
+    p = params[var]
+    dec = _DECODERS[p.type] if p.type < _NDEC else _raw
+    nsuf = len(suf_exp)
+
+    def one_var(buf: Any, off: int, elen: int) -> list[Any] | None:
+        end = off + elen
+        if end > len(buf):
+            return None
+        ls = lens(buf, off + HEADER_LEN)
+        if ls[:var] != pre_exp or ls[var + 1:] != suf_exp:
+            return None
+        a = off + data + pre_size
+        b = a + ls[var]
+        if b + suf_size != end:
+            return None
+        vals = list(pre(buf, off + data)) if var else []
+        vals.append(dec(buf, a, b, p))
+        if nsuf:
+            vals.extend(suf(buf, b))
+        return vals
+    return one_var
