@@ -255,6 +255,10 @@ def trigger_shadow_read() -> Expect:
 def trigger_shadow_read_as_nobody() -> Expect:
     """The same read by uid 65534 (nobody), allowed through the ambient CAP_DAC_READ_SEARCH, so the
     open succeeds (open_read needs fd.num >= 0) and user.name must come from the tracked credentials."""
+    if shutil.which("setpriv") is None:
+        import pytest
+
+        pytest.skip("setpriv (util-linux) is not installed: cannot switch users with a capability")
     r = _run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+dac_read_search",
               "--ambient-caps=+dac_read_search", "sh", "-c", "echo $$; cat /etc/shadow >/dev/null"])
     sh_pid = int(r.stdout.split()[0])
@@ -290,12 +294,19 @@ print("read", flush=True)
 
 class EarlyProgram:
     """A program started before tercel (by a shell that stays its parent), which opens /etc/shadow only
-    when signalled: everything tercel knows about it (name, parent, user) comes from its /proc scan."""
+    when signalled: everything tercel knows about it (name, parent, user) comes from its /proc scan.
+    It runs as uid 65534 with the ambient CAP_DAC_READ_SEARCH (when setpriv exists), so its user too
+    must come from the scan."""
 
     def __init__(self) -> None:
         # `; exit $?` keeps sh alive as the parent instead of exec'ing python in its place
-        self.proc = subprocess.Popen(["sh", "-c", 'echo $$; "$0" -c "$1"; exit $?', sys.executable, EARLY_CODE],
-                                     stdout=subprocess.PIPE, text=True)
+        cmd = ["sh", "-c", 'echo $$; "$0" -c "$1"; exit $?', sys.executable, EARLY_CODE]
+        self.uid = 0
+        if shutil.which("setpriv"):
+            self.uid = 65534
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+dac_read_search",
+                   "--ambient-caps=+dac_read_search", *cmd]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.sh_pid = int(self.proc.stdout.readline())
         self.pid = int(self.proc.stdout.readline())
@@ -307,7 +318,8 @@ class EarlyProgram:
         self.proc.wait(20)
         return Expect("Read sensitive file untrusted",
                       {"proc.pid": self.pid, "proc.ppid": self.sh_pid, "proc.name": "earlybird",
-                       "proc.pname": "sh", "fd.name": "/etc/shadow", "user.name": "root"})
+                       "proc.pname": "sh", "fd.name": "/etc/shadow", "user.uid": self.uid,
+                       "user.name": _user_name(self.uid)})
 
     def close(self) -> None:
         if self.proc.poll() is None:
