@@ -45,7 +45,7 @@ CONNECT_RULES = """\
 """
 
 # The built-in config has Falco's `append_output: [{suggested_output: true}]`: container fields follow.
-HOST = (" container_id=host container_name=host container_image_repository=<NA> container_image_tag=<NA>"
+HOST = (" container_id=host container_name=host container_image_repository= container_image_tag="
         " k8s_pod_name=<NA> k8s_ns_name=<NA>")
 CAT_LINES = [
     "16:17:57.881785348: Warning cat opened /etc/ld.so.cache (command=cat /dev/null parent=bash fd=3)" + HOST,

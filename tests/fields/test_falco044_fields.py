@@ -30,6 +30,9 @@ def _sandbox(evt: Any) -> bool:
 DELIBERATE = {
     "container.id": (_sandbox, SANDBOX),
     "container.name": (_sandbox, SANDBOX),
+    # the host entry has empty image fields (Falco prints them empty for host processes)
+    "container.image.repository": (_sandbox, SANDBOX),
+    "container.image.tag": (_sandbox, SANDBOX),
     "evt.arg.flags": (lambda evt: evt.name == "execve", RENDER),
     "evt.args": (lambda evt: evt.name == "socket", RENDER),
 }

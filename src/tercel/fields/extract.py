@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tercel.fields import extract_evt, extract_fd, extract_proc
+from tercel.fields import extract_container, extract_evt, extract_fd, extract_proc
 
-__all__ = ["extract_evt", "extract_fd", "extract_proc"]
+__all__ = ["extract_container", "extract_evt", "extract_fd", "extract_proc"]

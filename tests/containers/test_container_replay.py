@@ -1,0 +1,118 @@
+"""Replay: a capture's CONTAINER_JSON events give the container.* / k8s.* fields; without them a
+container is known by id only (<NA> for the rest); host processes get the host entry. Run through the
+CLI as users do (`tercel -e CAPTURE -r RULES`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tercel.capture.records import InitialState, MachineInfo, ProcRecord, UserRecord
+from tercel.capture.scap_writer import ScapWriter, encode_event
+
+FULL = "170e3d757c9bf2d8edce2664dc5345f29a2b58cc644c1e729fd79a1d5bd77244"
+OTHER = "99" * 32
+HOST_TID, CTR_TID, BARE_TID = 100, 700, 800
+OPENAT_X = 307
+CONTAINER_JSON_2 = 324
+CONTAINER_E = 228
+RULES = """\
+- rule: Shadow opened
+  desc: test rule
+  condition: evt.type = openat and fd.name = /etc/shadow
+  output: >
+    shadow (id=%container.id full=%container.full_id name=%container.name image=%container.image
+    repo=%container.image.repository tag=%container.image.tag type=%container.type
+    priv=%container.privileged app=%container.label[app] labels=%container.labels mount=%container.mount[0]
+    msrc=%container.mount.source[/data] pod=%k8s.pod.name ns=%k8s.ns.name podlabel=%k8s.pod.label[app]
+    podlabels=%k8s.pod.labels ip=%container.ip hostpid=%container.host_pid)
+  priority: WARNING
+"""
+SINSP_JSON = {"container": {
+    "id": FULL[:12], "full_id": FULL, "type": 11, "name": "web", "image": "localhost/app:v1",
+    "imagerepo": "localhost/app", "imagetag": "v1", "imageid": "2a26", "imagedigest": "sha256:9c",
+    "privileged": True, "host_pid": False, "ip": "10.88.0.5",
+    "labels": {"app": "demo", "io.kubernetes.pod.name": "mypod", "io.kubernetes.pod.namespace": "myns"},
+    "pod_sandbox_labels": {"app": "demo"},
+    "Mounts": [{"Source": "/srv", "Destination": "/data", "Mode": "", "RW": False, "Propagation": "rprivate"}],
+}}
+
+
+def _proc(tid: int, comm: str, cgroup: str) -> ProcRecord:
+    return ProcRecord(tid, tid, 1, comm=comm, exe=comm, exepath=f"/bin/{comm}", cwd="/", uid=0, gid=0,
+                      vtid=tid, vpid=tid, root="/", fdlimit=1024, cgroups=[("cpu", cgroup), ("memory", cgroup)])
+
+
+def _openat(ts: int, tid: int) -> bytes:
+    u64 = (3).to_bytes(8, "little", signed=True)
+    params = [u64, (-100).to_bytes(8, "little", signed=True), b"/etc/shadow\0", (1).to_bytes(4, "little"),
+              (0).to_bytes(4, "little"), (0).to_bytes(4, "little")]
+    return encode_event(ts, tid, OPENAT_X, params)
+
+
+def _capture(path: Path, meta: list[bytes]) -> Path:
+    initial = InitialState(
+        machine=MachineInfo(num_cpus=1, hostname="t"),
+        procs=[_proc(1, "init", "/"), _proc(HOST_TID, "cat", "/user.slice"),
+               _proc(CTR_TID, "cat", f"/libpod_parent/libpod-{FULL}"),
+               _proc(BARE_TID, "cat", f"/system.slice/docker-{OTHER}.scope")],
+        users=[UserRecord(0, 0, "root", "/root", "/bin/sh")])
+    ts = 1_700_000_000_000_000_000
+    with ScapWriter(path, initial=initial) as w:
+        for m in meta:
+            w.write_event(m)
+        for n, tid in enumerate((HOST_TID, CTR_TID, BARE_TID)):
+            w.write_event(_openat(ts + 1000 * (n + 10), tid))
+    return path
+
+
+def _replay(tmp: Path, capture: Path) -> dict[int, dict[str, object]]:
+    rules = tmp / "rules.yaml"
+    rules.write_text(RULES)
+    r = subprocess.run([sys.executable, "-m", "tercel", "-e", str(capture), "-r", str(rules),
+                        "-o", "json_output=true", "-o", "append_output[0].extra_fields[0]=proc.pid"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    alerts = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    return {a["output_fields"]["proc.pid"]: a["output_fields"] for a in alerts}
+
+
+def test_replay_with_container_json(tmp_path: Path) -> None:
+    meta = [encode_event(1_699_999_999_000_000_000, -1, CONTAINER_JSON_2,
+                         [json.dumps(SINSP_JSON).encode() + b"\0"])]
+    by_pid = _replay(tmp_path, _capture(tmp_path / "c.scap", meta))
+    c = by_pid[CTR_TID]
+    assert (c["container.id"], c["container.full_id"], c["container.name"]) == (FULL[:12], FULL, "web")
+    assert (c["container.image"], c["container.image.repository"], c["container.image.tag"]) == \
+        ("localhost/app:v1", "localhost/app", "v1")
+    assert (c["container.type"], c["container.privileged"], c["container.label[app]"]) == ("podman", True, "demo")
+    assert c["container.labels"] == "app:demo"
+    assert c["container.mount[0]"] == "/srv:/data::false:rprivate" and c["container.mount.source[/data]"] == "/srv"
+    assert (c["k8s.pod.name"], c["k8s.ns.name"], c["k8s.pod.label[app]"], c["k8s.pod.labels"]) == \
+        ("mypod", "myns", "demo", "app:demo")
+    assert (c["container.ip"], c["container.host_pid"]) == ("10.88.0.5", False)
+    # a container without metadata: its id, and <NA> (null) for the rest
+    b = by_pid[BARE_TID]
+    assert b["container.id"] == OTHER[:12]
+    assert all(b[k] is None for k in ("container.name", "container.image.repository", "k8s.pod.name",
+                                      "container.full_id", "container.type", "container.privileged"))
+    # the host entry, as Falco's container plugin: name "host", empty image, no pod
+    h = by_pid[HOST_TID]
+    assert (h["container.id"], h["container.name"], h["container.full_id"], h["container.type"]) == \
+        ("host", "host", "host", "host")
+    assert (h["container.image.repository"], h["container.image.tag"], h["k8s.pod.name"]) == ("", "", None)
+
+
+def test_replay_old_container_event_and_garbage(tmp_path: Path) -> None:
+    """CONTAINER_E (id, type, name, image) counts; malformed container JSON is skipped."""
+    old = encode_event(1_699_999_999_000_000_000, 0, CONTAINER_E,
+                       [FULL[:12].encode() + b"\0", (0).to_bytes(4, "little"), b"old\0", b"nginx:1.2\0"])
+    junk = encode_event(1_699_999_999_000_000_001, 0, CONTAINER_JSON_2, [b"{not json\0"])
+    junk2 = encode_event(1_699_999_999_000_000_002, 0, CONTAINER_JSON_2, [b'{"container": []}\0'])
+    by_pid = _replay(tmp_path, _capture(tmp_path / "o.scap", [old, junk, junk2]))
+    c = by_pid[CTR_TID]
+    assert (c["container.name"], c["container.type"], c["container.image.repository"], c["container.image.tag"]) == \
+        ("old", "docker", "nginx", "1.2")
+    assert by_pid[BARE_TID]["container.name"] is None
