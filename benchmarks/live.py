@@ -81,8 +81,19 @@ def build_storm(tmp: Path) -> Path:
     return exe
 
 
+# CPU sets for the storm and for tercel (--pin): apart, so the cost measured is the kernel's and the
+# driver's, not two processes sharing one core (the consumer needs a core of its own at these rates)
+PIN: dict[str, set[int] | None] = {"storm": None, "tercel": None}
+
+
+def _affinity(role: str) -> object:
+    cpus = PIN[role]
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+
+
 def run_storm(exe: Path, *args: str) -> tuple[float, int]:
-    out = subprocess.run([str(exe), *args], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run([str(exe), *args], capture_output=True, text=True, check=True,
+                         preexec_fn=_affinity("storm")).stdout.split()  # type: ignore[arg-type]
     return float(out[0]), int(out[1])
 
 
@@ -98,7 +109,8 @@ class Tercel:
     def __init__(self, tmp: Path, extra: list[str]) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tercel", "-r", str(OFFICIAL_RULES), "-v", "-o", "log_stderr=true", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp,
+            preexec_fn=_affinity("tercel"))  # type: ignore[arg-type]
         self.err: list[str] = []
         self._ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
@@ -131,6 +143,20 @@ class Tercel:
                 if show.get("name") == "tercel_counters":
                     return map_id
         sys.exit("benchmarks/live.py: tercel's counters map not found (is bpftool installed?)")
+
+    def prog_stats(self) -> tuple[int, int]:
+        """Kernel run time (ns) and run count summed over tercel's BPF programs (with bpf_stats on)."""
+        ns = cnt = 0
+        for fdinfo in Path(f"/proc/{self.proc.pid}/fdinfo").iterdir():
+            try:
+                text = fdinfo.read_text()
+            except OSError:
+                continue
+            info = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            if "prog_id" in info and "run_time_ns" in info:
+                ns += int(info["run_time_ns"])
+                cnt += int(info["run_cnt"])
+        return ns, cnt
 
     def counters(self) -> Counters:
         vals = []
@@ -210,19 +236,22 @@ def cost(exe: Path, kind: str, n: int, target: str, tmp: Path, repeat: int, extr
     """Alternates unmonitored and monitored runs (the machine may be shared: the best of each is kept)."""
     base: list[float] = []
     traced: list[float] = []
-    sent = dropped = 0
+    sent = dropped = kns = kcnt = 0
     cpu = wall = 0.0
     args = ["open", str(n), target] if kind == "open" else ["exec", str(n)]
     for _ in range(repeat):
         base.append(run_storm(exe, *args)[0])
         t = Tercel(tmp, extra)
         try:
-            c0, cpu0, t0 = t.counters(), t.cpu_seconds(), time.monotonic()
+            c0, cpu0, t0, k0 = t.counters(), t.cpu_seconds(), time.monotonic(), t.prog_stats()
             traced.append(run_storm(exe, *args)[0])
+            k1 = t.prog_stats()
             done = t.drain()
             c1, cpu1 = t.counters(), t.cpu_seconds()
         finally:
             t.stop()
+        kns += k1[0] - k0[0]
+        kcnt += k1[1] - k0[1]
         sent += c1.sent - c0.sent
         dropped += c1.dropped - c0.dropped
         cpu += cpu1 - cpu0
@@ -235,6 +264,9 @@ def cost(exe: Path, kind: str, n: int, target: str, tmp: Path, repeat: int, extr
     print(f"   tercel CPU                {100 * cpu / wall:>11.1f} %  of one core")
     print(f"   cost per {unit:<10}       {1e9 * b / n:>8.0f} ns unmonitored, {1e9 * m / n:.0f} ns with tercel "
           f"(ratio {m / b:.2f}x; best of {repeat} each)")
+    if kcnt:
+        print(f"   kernel BPF programs       {kcnt:>12,} runs, {kns / kcnt:.0f} ns per run "
+              f"({kns / (n * repeat):.0f} ns per {unit})")
     return m / b
 
 
@@ -247,9 +279,30 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("-o", dest="options", action="append", default=[], metavar="KEY=VALUE",
                     help="extra tercel -o options (e.g. engine.modern_ebpf.buf_size_preset=6)")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not run the storm and tercel on separate CPUs (default: apart when >= 2 CPUs)")
+    ap.add_argument("--bpf-stats", action="store_true",
+                    help="enable kernel.bpf_stats_enabled to print the kernel ns per program run (adds a "
+                         "little to every run)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("benchmarks/live.py: needs root (eBPF)")
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) >= 2 and not args.no_pin:
+        PIN["storm"], PIN["tercel"] = {cpus[0]}, set(cpus[1:])
+        print(f"storm on CPU {cpus[0]}, tercel on CPU {','.join(map(str, cpus[1:]))}")
+    stats_path = Path("/proc/sys/kernel/bpf_stats_enabled")
+    old_stats = stats_path.read_text().strip() if args.bpf_stats else None
+    if args.bpf_stats:
+        stats_path.write_text("1")
+    try:
+        run_all(args)
+    finally:
+        if old_stats is not None:
+            stats_path.write_text(old_stats)
+
+
+def run_all(args: argparse.Namespace) -> None:
     if not OFFICIAL_RULES.is_file():
         sys.exit(f"benchmarks/live.py: official rules not found at {OFFICIAL_RULES}")
     if shutil.which("bpftool") is None:
