@@ -340,22 +340,23 @@ def trigger_symlink(tmp: Path) -> Expect:
 
 
 MEMFD_CODE = """\
-import os
-fd = os.memfd_create("tercel-live")
+import os, sys
+fd = os.memfd_create(sys.argv[1])
 with open("/bin/true", "rb") as f:
     os.write(fd, f.read())
 os.execv(f"/proc/self/fd/{fd}", ["tercel-memfd"])
 """
 
 
-def trigger_memfd_exec() -> Expect:
+def trigger_memfd_exec(name: str = "tercel-live") -> Expect:
     """execve of a memfd holding /bin/true: the kernel marks the exe as from a memfd (EXE_FROM_MEMFD,
     proc.is_exe_from_memfd). Neither the process (its comm becomes the fd number) nor its parent (the
     test's python) is runc, and the exe path is not runc's cloned binary, so known_memfd_execution_processes
-    does not excuse it."""
-    p = subprocess.Popen([sys.executable, "-c", MEMFD_CODE])
+    does not excuse it. proc.exepath is "memfd:NAME", as Falco's drivers report it."""
+    p = subprocess.Popen([sys.executable, "-c", MEMFD_CODE, name])
     assert p.wait(20) == 0
-    return Expect("Fileless execution via memfd_create", {"proc.pid": p.pid, "evt.type": "execve"})
+    return Expect("Fileless execution via memfd_create",
+                  {"proc.pid": p.pid, "evt.type": "execve", "proc.exepath": f"memfd:{name}"})
 
 
 def trigger_devshm_exec() -> Expect:

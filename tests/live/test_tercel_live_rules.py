@@ -69,6 +69,15 @@ def test_memfd_create_exec(tercel: tl.Tercel) -> None:
     assert "EXE_FROM_MEMFD" in alert["output_fields"]["evt.arg.flags"]
 
 
+def test_memfd_exec_named_like_runc_is_excused(tercel: tl.Tercel) -> None:
+    """The official exception `proc.exepath = "memfd:runc_cloned:/proc/self/exe"` (runc re-executes
+    itself from a memfd at every container start) holds only if the path is reported as Falco does."""
+    excused = tl.trigger_memfd_exec("runc_cloned:/proc/self/exe")
+    control = tl.trigger_memfd_exec()
+    check(tercel, control)  # events are processed in ring order: the first exec was seen before this
+    assert not tercel.find(excused.rule, proc__pid=excused.fields["proc.pid"])
+
+
 def test_exec_from_dev_shm(tercel: tl.Tercel) -> None:
     if tl.devshm_noexec():
         pytest.skip("/dev/shm is mounted noexec here: nothing can be executed from it")

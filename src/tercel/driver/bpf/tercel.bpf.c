@@ -589,14 +589,15 @@ static __always_inline void push_dpath(struct ev *e, struct dentry *d, struct vf
 	m.cpu = e->cpu;
 	m.max = TC_NAME_MAX;
 	if (w.n == 0) {
-		/* a file on an internal mount (memfd, pipe, ...): its own name, "/memfd:x" as in /proc */
+		/* a pseudo file that is its own root (memfd, ...): its bare name, "memfd:x" as Falco's drivers
+		 * give it (the official rules compare proc.exepath with "memfd:runc_cloned:/proc/self/exe") */
 		const unsigned char *nm = BPF_CORE_READ(d, d_name.name);
 		char c0 = 0;
 		bpf_probe_read_kernel(&c0, 1, nm);
 		if (c0 && c0 != '/') {
-			e->s->ptrs[0] = (__u64)nm;
-			m.n = 1;
-			bpf_loop(1, demit_cb, &m, 0);
+			long r = bpf_probe_read_kernel_str(&e->s->buf[e->s->off & TC_MASK], TC_NAME_MAX, nm);
+			if (r > 1)
+				e->s->off += r - 1;
 		} else {
 			e->s->buf[e->s->off & TC_MASK] = '/';
 			e->s->off++;
