@@ -106,9 +106,10 @@ def _run(ns: argparse.Namespace, argv: list[str]) -> int:
         return 0
     cfg = load_config(ns.config, _overrides(ns))
     log.configure(stderr=bool(cfg.get("log_stderr")), level=str(cfg.get("log_level")),
-                  iso8601=cfg.time_format_iso_8601)
+                  iso8601=cfg.time_format_iso_8601, use_syslog=bool(cfg.get("log_syslog")))
     if ns.verbose:
-        log.configure(stderr=True, level="debug", iso8601=cfg.time_format_iso_8601)
+        log.configure(stderr=True, level="debug", iso8601=cfg.time_format_iso_8601,
+                      use_syslog=bool(cfg.get("log_syslog")))
     for w in cfg.warnings:  # about the configuration itself: shown even when log_stderr is off
         sys.stderr.write(f"tercel: warning: {w}\n")
     _check_sources(ns)
