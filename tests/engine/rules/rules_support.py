@@ -15,9 +15,8 @@ SANDBOX = OFFICIAL / "falco-sandbox_rules.yaml"
 
 def condition_complete() -> bool:
     try:
-        import tercel.engine.output_format as o
-
         import tercel.engine.condition as c
+        import tercel.engine.output_format as o
     except ImportError:
         return False
     return all(hasattr(c, n) for n in ("expand", "validate", "event_types", "compile", "list_refs")) and hasattr(
