@@ -144,3 +144,29 @@ def test_snaplen_copies_the_first_payload_bytes() -> None:
         assert ev.param_raw(1) == b"01234567"
     finally:
         src.close()
+
+
+def test_drop_failed_keeps_failed_exits_in_the_kernel(tmp_path: Path) -> None:
+    reason = live_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    src = LiveSource({"openat"}, scan_proc=False, poll_interval=0.01, drop_failed=True)
+    try:
+        src.open()
+    except DriverError as exc:
+        pytest.skip(f"eBPF unavailable here: {exc}")
+    try:
+        live = Live(src)
+        ok = tmp_path / "exists"
+        ok.write_text("x")
+        r = run_py("import os, sys\nprint(os.getpid(), flush=True)\n"
+                   "for p in sys.argv[1:]:\n"
+                   "    try:\n        os.close(os.open(p, os.O_RDONLY))\n    except OSError:\n        pass\n",
+                   str(tmp_path / "missing"), str(ok))
+        pid = int(r.stdout.split()[0])
+        got = live.collect(lambda e: e.tid == pid and e.type == 307, 0.5)  # openat exits
+        names = [e.param_named("name") for e in got]
+        assert str(ok) in names and str(tmp_path / "missing") not in names
+        assert all(e.param_named("fd") >= 0 for e in got)
+    finally:
+        src.close()

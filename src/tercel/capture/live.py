@@ -68,12 +68,15 @@ class LiveSource:
         poll_interval: float = 0.02,
         scan_proc: bool = True,
         scan_fds: bool = True,
+        drop_failed: bool = False,
     ) -> None:
         self._syscalls = set(syscalls) if syscalls is not None else None
         self.poll_interval = poll_interval
         self._scan = scan_proc
         self._scan_fds = scan_fds
-        self.driver = Driver(ring_bytes=ring_bytes, snaplen=snaplen, wake_bytes=wake_bytes)
+        # drop_failed: failed syscalls' exits never leave the kernel (Falco's drop_failed_exit)
+        self.driver = Driver(ring_bytes=ring_bytes, snaplen=snaplen, wake_bytes=wake_bytes,
+                             drop_failed=drop_failed)
         self.initial = InitialState()
         self._stop = threading.Event()
         self._lock = threading.Lock()  # close() from another thread never unmaps the ring mid-read

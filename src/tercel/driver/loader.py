@@ -119,6 +119,7 @@ class Driver:
         snaplen: int = 0,
         wake_bytes: int = 1 << 20,
         exclude_tgid: int | None = None,
+        drop_failed: bool = False,
     ) -> None:
         self.obj_path = Path(obj_path or os.environ.get("TERCEL_BPF_OBJECT") or DEFAULT_OBJECT)
         self.ring_bytes = ring_bytes
@@ -131,6 +132,7 @@ class Driver:
         self._fds: dict[str, int] = {}
         self._ncpus = 1
         self._procexit = True
+        self.drop_failed = drop_failed
         self.ring: RingReader | None = None
         self.load_seconds = 0.0
 
@@ -220,7 +222,8 @@ class Driver:
     def _write_cfg(self) -> None:
         boot_ns = time.time_ns() - time.clock_gettime_ns(time.CLOCK_BOOTTIME)
         self._update("tercel_cfg_map", 0, _CFG.pack(self.exclude_tgid, self.snaplen, boot_ns,
-                                                      self.wake_bytes, int(self._procexit), 0))
+                                                      self.wake_bytes, int(self._procexit),
+                                                      int(self.drop_failed)))
 
     def _fill_tables(self) -> None:
         assert self._lib is not None and self._obj is not None

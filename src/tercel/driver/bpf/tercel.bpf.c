@@ -161,7 +161,7 @@ struct tercel_cfg {
 	__u64 boot_ns;        /* epoch ns at boot: ts = boot_ns + bpf_ktime_get_boot_ns() */
 	__u64 wake_bytes;     /* force a consumer wake-up once this much data is unread */
 	__u32 procexit;       /* emit process-exit events */
-	__u32 pad;
+	__u32 drop_failed;    /* drop the exits of failed syscalls (engine.modern_ebpf.drop_failed_exit) */
 };
 
 struct {
@@ -890,10 +890,14 @@ int BPF_PROG(tercel_sys_exit, struct pt_regs *regs, long ret)
 	struct task_struct *t;
 	long id;
 
-	if (!traced())
+	struct tercel_cfg *cfg = cfg_get();
+
+	if (!cfg || (bpf_get_current_pid_tgid() >> 32) == cfg->own_tgid)
 		return 0;
 	id = regs->orig_ax;
 	if (!interested(id))
+		return 0;
+	if (cfg->drop_failed && ret < 0 && ret >= -4095)
 		return 0;
 	t = bpf_get_current_task_btf();
 	if (bpf_core_field_exists(t->thread_info.status) && (BPF_CORE_READ(t, thread_info.status) & L_TS_COMPAT))
