@@ -30,7 +30,11 @@ KINDS = ("docker", "podman", "cri-o")
 
 
 class EngineError(Exception):
-    """The runtime's socket cannot be reached or answered something unusable."""
+    """The runtime's socket cannot be reached (``unreachable``) or answered something unusable."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
@@ -73,7 +77,7 @@ class Engine:
             resp = conn.getresponse()
             body = resp.read(MAX_BODY + 1)
         except (OSError, http.client.HTTPException) as exc:
-            raise EngineError(f"{self.kind} socket {self.path}: {exc}") from None
+            raise EngineError(f"{self.kind} socket {self.path}: {exc}", unreachable=True) from None
         finally:
             conn.close()
         if len(body) > MAX_BODY:

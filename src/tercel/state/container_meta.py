@@ -255,7 +255,8 @@ class ContainerMetadata:
                 info = eng.inspect(cid)
             except (EngineError, ValueError) as exc:
                 self._error(str(exc))
-                self._down_until[id(eng)] = time.monotonic() + ENGINE_BACKOFF
+                if getattr(exc, "unreachable", False):  # a bad answer about one id keeps the engine
+                    self._down_until[id(eng)] = time.monotonic() + ENGINE_BACKOFF
                 continue
             if info is not None:
                 self.found += 1
