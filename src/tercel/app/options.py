@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from tercel import __version__
-
 EPILOG = """\
 subcommands:
   tercel events -r CAPTURE [FILTER] [-p FORMAT]   print the events of a capture that match a filter
@@ -176,7 +174,3 @@ def parse_capture(argv: list[str]) -> CaptureArgs:
 
 def help_text() -> str:
     return _main_parser().format_help()
-
-
-def version_line() -> str:
-    return f"Tercel version: {__version__}"
