@@ -243,3 +243,12 @@ def test_default_config_location(tmp_path, monkeypatch):
     assert config_mod.default_config_path(None) == str(system)
     assert config_mod.load_config(None).json_output is True
     assert config_mod.default_config_path("/x/y.yaml") == "/x/y.yaml"  # -c wins
+
+
+def test_not_a_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="larger than 16 MB"):
+        load_config("/dev/zero")
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"json_output: true\nfile_output:\n  filename: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin1.yaml:3:16: invalid UTF-8 byte 0xe9 at byte offset 46"):
+        load_config(str(bad))

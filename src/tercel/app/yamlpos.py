@@ -95,10 +95,22 @@ def load_text(text: str, origin: str) -> tuple[Any, dict[Path, Pos]]:
         raise YamlLoadError(Pos(origin), "document nested too deeply") from None
 
 
+MAX_FILE_BYTES = 16 << 20  # a configuration file is small; /dev/zero or a log file given by mistake is not
+
+
 def load_file(path: str) -> tuple[Any, dict[Path, Pos]]:
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise YamlLoadError(Pos(path), f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlLoadError(Pos(path), f"file is larger than {MAX_FILE_BYTES >> 20} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlLoadError(Pos(path, line, column), f"invalid UTF-8 byte 0x{data[exc.start]:02x} "
+                                             f"at byte offset {exc.start}") from None
     return load_text(text, path)
