@@ -227,13 +227,16 @@ class _Leaf:
     """How one check is evaluated: either an inline pattern (extractor + constant) for the
     code generator, or a closure."""
 
-    __slots__ = ("fn", "inline", "ext", "const")
+    __slots__ = ("fn", "inline", "ext", "const", "pred", "key")
 
-    def __init__(self, fn: Check, inline: str | None = None, ext: Getter | None = None, const: Any = None):
+    def __init__(self, fn: Check, inline: str | None = None, ext: Getter | None = None, const: Any = None,
+                 pred: Pred | None = None, key: tuple[str, str | None] | None = None):
         self.fn = fn
         self.inline = inline
         self.ext = ext
         self.const = const
+        self.pred = pred  # plain field: the check is ``x is not None and pred(x)`` on ext's value
+        self.key = key  # plain field: (field name, argument), the same value for the same key
 
 
 _INLINE_OPS = {"=": "eq", "==": "eq", "!=": "ne", "in": "in", "intersects": "in", "contains": "contains",
@@ -248,11 +251,16 @@ def _leaf(node: BinaryCheck | UnaryCheck) -> _Leaf:
     get, any_of = operand_getter(node.left)
     is_list = left_t.is_list
     plain_field = isinstance(node.left, FieldRef) and not any_of and not is_list
+    key = None
+    if plain_field:
+        assert isinstance(node.left, FieldRef)
+        fdef, farg = resolve_field(node.left)
+        key = (fdef.name, farg)
 
     if isinstance(node, UnaryCheck):
         def exists(e: Any) -> bool:
             return get(e) is not None
-        return _Leaf(exists, "exists" if plain_field else None, get)
+        return _Leaf(exists, "exists" if plain_field else None, get, key=key)
 
     texts = rhs_values(node)
     op = node.op
@@ -307,7 +315,7 @@ def _leaf(node: BinaryCheck | UnaryCheck) -> _Leaf:
     def check(e: Any) -> bool:
         x = get(e)
         return x is not None and pred(x)
-    return _Leaf(check, inline, get, const)
+    return _Leaf(check, inline, get, const, pred if plain_field else None, key)
 
 
 def _field_rhs_check(node: BinaryCheck, left_t: Typed, get: Getter, any_of: bool) -> Check:
@@ -423,3 +431,125 @@ def compile_condition(node: Node) -> Check:
 
 def operand_type_of(node: Operand) -> Typed:
     return operand_type(node)
+
+
+# --- several rules in one function ------------------------------------------------------------
+
+class _BucketGen(_Gen):
+    """Code for the conditions of several rules in one function: each field is extracted at most
+    once per event (one local per field, filled on first use), and checks of ``evt.type`` are
+    decided up front when every event the function sees has the same type name."""
+
+    def __init__(self, type_name: str | None) -> None:
+        super().__init__()
+        self.type_name = type_name
+        self.cache: dict[tuple[str, str | None], str] = {}
+
+    def value(self, leaf: _Leaf) -> ast.expr:
+        assert leaf.key is not None
+        var = self.cache.get(leaf.key)
+        if var is None:
+            var = f"_c{next(self.ids)}"
+            self.cache[leaf.key] = var
+            self.ns["_x" + var] = leaf.ext
+        # (_c := _x_c(e)) if _c is ... else _c     (Ellipsis: not extracted yet)
+        return ast.IfExp(
+            ast.Compare(ast.Name(var, ast.Load()), [ast.Is()], [ast.Constant(...)]),
+            ast.NamedExpr(ast.Name(var, ast.Store()),
+                          ast.Call(ast.Name("_x" + var, ast.Load()), [ast.Name("e", ast.Load())], [])),
+            ast.Name(var, ast.Load()))
+
+    def cond(self, node: Node) -> ast.expr | bool:
+        """The test of a (sub)condition, or a bool when it is decided for this bucket."""
+        if isinstance(node, And | Or):
+            is_and = isinstance(node, And)
+            parts: list[ast.expr] = []
+            for c in node.children:
+                x = self.cond(c)
+                if x is (not is_and):  # False in an and, True in an or: decides the whole
+                    return not is_and
+                if x is not is_and:
+                    parts.append(x)  # type: ignore[arg-type]
+            if not parts:
+                return is_and
+            if len(parts) == 1:
+                return parts[0]
+            return ast.BoolOp(ast.And() if is_and else ast.Or(), parts)
+        if isinstance(node, Not):
+            x = self.cond(node.child)
+            if isinstance(x, bool):
+                return not x
+            return ast.UnaryOp(ast.Not(), x)
+        if isinstance(node, Macro):
+            raise ConditionError(f"filter error: unexpected identifier '{node.name}'", node.pos)
+        leaf = _leaf(node)
+        if leaf.key is None:
+            return ast.Call(self.name("p", leaf.fn), [ast.Name("e", ast.Load())], [])
+        if leaf.key == ("evt.type", None) and self.type_name is not None and leaf.pred is not None:
+            return bool(leaf.pred(self.type_name))
+        val = self.value(leaf)
+        if leaf.inline == "exists":
+            return ast.Compare(val, [ast.IsNot()], [ast.Constant(None)])
+        if leaf.inline == "eq":
+            return ast.Compare(val, [ast.Eq()], [self.name("v", leaf.const)])
+        if leaf.inline == "in":
+            return ast.Compare(val, [ast.In()], [self.name("v", leaf.const)])
+        tmp = f"_t{next(self.ids)}"
+        present = ast.Compare(ast.NamedExpr(ast.Name(tmp, ast.Store()), val), [ast.IsNot()], [ast.Constant(None)])
+        t = ast.Name(tmp, ast.Load())
+        test: ast.expr
+        if leaf.inline in _INLINE_CMP:
+            test = ast.Compare(t, [_INLINE_CMP[leaf.inline]()], [self.name("v", leaf.const)])
+        elif leaf.inline == "contains":
+            test = ast.Compare(self.name("v", leaf.const), [ast.In()], [t])
+        elif leaf.inline in ("startswith", "endswith"):
+            test = ast.Call(ast.Attribute(t, leaf.inline, ast.Load()), [self.name("v", leaf.const)], [])
+        else:
+            assert leaf.pred is not None
+            test = ast.Call(self.name("q", leaf.pred), [t], [])
+        return ast.BoolOp(ast.And(), [present, test])
+
+
+def compile_bucket(conds: Sequence[Node | Check], type_name: str | None, first: bool,
+                   on_error: Callable[[], None]) -> Callable[[Any], Any]:
+    """One function for the rules of one event type, in order. ``conds`` holds each rule's
+    expanded condition (or, for a rule without one, its predicate). With ``first`` the function
+    returns the index of the first rule that matches, or -1; otherwise the list of the indices
+    of all that match. A rule whose check raises counts one ``on_error()`` and does not match.
+    ``type_name``: the evt.type of every event the function will see (None: unknown).
+    Raises ConditionError, or RecursionError for trees too deep to compile."""
+    gen = _BucketGen(type_name)
+    gen.ns["_err"] = on_error
+    e = ast.Name("e", ast.Load())
+    body: list[ast.stmt] = []
+    for k, c in enumerate(conds):
+        test: ast.expr | bool
+        test = ast.Call(gen.name("r", c), [e], []) if callable(c) else gen.cond(c)
+        if test is False:
+            continue
+        hit: ast.stmt = (ast.Return(ast.Constant(k)) if first else
+                         ast.Expr(ast.Call(ast.Attribute(ast.Name("_hits", ast.Load()), "append", ast.Load()),
+                                           [ast.Constant(k)], [])))
+        if test is True:
+            body.append(hit)
+            if first:
+                break
+            continue
+        body.append(ast.Try(
+            body=[ast.If(test, [hit], [])],
+            handlers=[ast.ExceptHandler(ast.Name("Exception", ast.Load()), None,
+                                        [ast.Expr(ast.Call(ast.Name("_err", ast.Load()), [], []))])],
+            orelse=[], finalbody=[]))
+    init: list[ast.stmt] = [ast.Assign([ast.Name(v, ast.Store())], ast.Constant(...)) for v in gen.cache.values()]
+    if not first:
+        init.append(ast.Assign([ast.Name("_hits", ast.Store())], ast.List([], ast.Load())))
+    end: ast.stmt = ast.Return(ast.Constant(-1) if first else ast.Name("_hits", ast.Load()))
+    func = ast.FunctionDef(
+        name="_bucket",
+        args=ast.arguments(posonlyargs=[], args=[ast.arg("e")], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[*init, *body, end], decorator_list=[], returns=None)
+    module = ast.fix_missing_locations(ast.Module([func], type_ignores=[]))
+    code = builtins.compile(module, "<rules>", "exec")
+    exec(code, gen.ns)  # generated from the trees: no rule text is part of the code
+    fn: Callable[[Any], Any] = gen.ns["_bucket"]
+    return fn

@@ -62,82 +62,48 @@ def _is_syscall_enter(evt: Any) -> bool:
         return "SYSCALL" in str(cat).upper()
 
 
+class _InfoOnly:
+    """An event-shaped view of a table entry (what _is_syscall_enter reads)."""
+
+    __slots__ = ("info", "is_exit")
+
+    def __init__(self, info: Any) -> None:
+        self.info = info
+        self.is_exit = info.is_exit
+
+
 Predicate = Callable[[Any], bool]
-# (guard id, guard predicate or None, the rule's own predicate, the rule)
-Entry = tuple[int, Predicate | None, Predicate, CompiledRule]
-Bucket = tuple[Entry, ...]
 
 
-def _always(_evt: Any) -> bool:
-    return True
+class _Bucket:
+    """The enabled rules one event type reaches, and one function over all of them (see
+    ``compile_bucket``): the index of the first match, or -1 (``first``), or all indices."""
+
+    __slots__ = ("fn", "rules")
+
+    def __init__(self, fn: Callable[[Any], Any], rules: tuple[CompiledRule, ...]) -> None:
+        self.fn = fn
+        self.rules = rules
 
 
-def _conjuncts(node: Any) -> tuple[Any, ...]:
-    """The top-level ``and`` operands of a condition tree, nested ``and`` flattened."""
-    from tercel.engine.condition import ast
+def _plain_bucket(rules: Sequence[CompiledRule], first: bool, on_error: Callable[[], None]) -> Callable[[Any], Any]:
+    """The reference evaluation: each rule's own predicate, in order."""
+    fns = tuple(r.fn for r in rules)
 
-    if not isinstance(node, ast.And):
-        return (node,)
-    out: list[Any] = []
-    for c in node.children:
-        out.extend(_conjuncts(c))
-    return tuple(out)
-
-
-class _SharedPrefixes:
-    """Rules of one bucket often start with the same checks (``open_read and ...``): each rule's
-    longest leading run of conjuncts shared with another rule of the bucket becomes a guard that
-    ``process`` evaluates once per event; the rule's own function then only checks the rest."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self._ids: dict[tuple[Any, ...], int] = {}
-        self._fns: dict[tuple[Any, ...], Callable[[Any], bool]] = {}
-
-    def _compile(self, conj: tuple[Any, ...]) -> Callable[[Any], bool]:
-        fn = self._fns.get(conj)
-        if fn is None:
-            from tercel.engine.condition import ast
-            from tercel.engine.rules import condapi
-
-            node = conj[0] if len(conj) == 1 else ast.And(conj)
-            fn = condapi.analyse(node)[2]
-            self._fns[conj] = fn
-        return fn
-
-    def bucket(self, rules: list[CompiledRule]) -> Bucket:
-        conj: list[tuple[Any, ...] | None] = [None] * len(rules)
-        if self.enabled:
+    def run(evt: Any) -> Any:
+        hits = []
+        for k, fn in enumerate(fns):
             try:
-                conj = [_conjuncts(r.node) if r.node is not None else None for r in rules]
-            except ImportError:
-                pass
-        out: list[Entry] = []
-        for i, r in enumerate(rules):
-            mine = conj[i]
-            best = 0
-            if mine is not None and len(rules) > 1:
-                for j, other in enumerate(conj):
-                    if j == i or other is None:
-                        continue
-                    k = 0
-                    while k < len(mine) and k < len(other) and mine[k] == other[k]:
-                        k += 1
-                    best = max(best, k)
-            if best == 0 or mine is None:
-                out.append((0, None, r.fn, r))
+                hit = fn(evt)
+            except Exception:  # a faulty extractor must not stop the engine
+                on_error()
                 continue
-            try:
-                prefix = mine[:best]
-                guard = self._ids.setdefault(prefix, len(self._ids) + 1)
-                gfn = self._compile(prefix)
-                rest = mine[best:]
-                fn = self._compile(rest) if rest else _always
-            except Exception:  # never worse than the plain rule function
-                out.append((0, None, r.fn, r))
-                continue
-            out.append((guard, gfn, fn, r))
-        return tuple(out)
+            if hit:
+                if first:
+                    return k
+                hits.append(k)
+        return -1 if first else hits
+    return run
 
 
 class Ruleset:
@@ -155,16 +121,27 @@ class Ruleset:
         # Rules less severe than the threshold are not loaded at all (Falco's `priority`).
         self.rules: list[CompiledRule] = [r for r in rules if r.priority <= self.min_priority]
         self.compiled = compiled
-        self.rule_matching = rule_matching
+        self._rule_matching = rule_matching
         self.hostname = socket.gethostname() if hostname is None else hostname
         self.source = source
         self.required_engine_version = required_engine_version
         self.required_plugin_versions = [list(a) for a in required_plugin_versions]
         self._by_name: dict[str, CompiledRule] = {r.name: r for r in self.rules}
         self.errors = 0  # predicate failures (a bug in an extractor must not stop the engine)
+        # True: the rules of each event type run as one compiled function (fields extracted once
+        # per event, evt.type checks decided per type); False: each rule's own predicate
         self.share_prefixes = share_prefixes
-        self._prefixes = _SharedPrefixes(share_prefixes)
         self._reindex()
+
+    @property
+    def rule_matching(self) -> str:
+        return self._rule_matching
+
+    @rule_matching.setter
+    def rule_matching(self, mode: str) -> None:
+        self._rule_matching = mode
+        if hasattr(self, "_plans"):
+            self._reindex()
 
     # -- selection ----------------------------------------------------------------------------------------
 
@@ -267,23 +244,36 @@ class Ruleset:
             targets = names.keys() if r.evttypes is None else r.evttypes
             for t in targets:
                 names[t].append(r)
-        # Buckets are planned lazily, on the first event of each type: only the types that occur
-        # pay for compiling shared guards.
-        if self._prefixes.enabled != self.share_prefixes:
-            self._prefixes = _SharedPrefixes(self.share_prefixes)
+        # Buckets are compiled lazily, on the first event of each type: only the types that occur pay.
         self.rules_by_type: dict[str, list[CompiledRule]] = names
         self._everywhere_rules = everywhere
-        self._plans: dict[str, Bucket] = {}
+        self._plans: dict[str, _Bucket | tuple[()]] = {}
         self._by_type: dict[Any, Any] = {}
+        self._first = self._rule_matching == "first"
 
-    def _plan(self, name: str) -> Bucket:
+    def _count_error(self) -> None:
+        self.errors += 1
+
+    def _plan(self, name: str) -> _Bucket | tuple[()]:
         plan = self._plans.get(name)
         if plan is None:
-            plan = self._prefixes.bucket(self.rules_by_type.get(name, self._everywhere_rules))
+            rules = tuple(self.rules_by_type.get(name, self._everywhere_rules))
+            plan = self._compile_bucket(name, rules) if rules else ()
             self._plans[name] = plan
         return plan
 
-    def _bucket(self, evt: Any) -> Bucket:
+    def _compile_bucket(self, name: str, rules: tuple[CompiledRule, ...]) -> _Bucket:
+        if self.share_prefixes:
+            try:
+                from tercel.engine.condition.compiler import compile_bucket
+
+                conds = [r.node if r.node is not None else r.fn for r in rules]
+                return _Bucket(compile_bucket(conds, name, self._first, self._count_error), rules)
+            except Exception:  # (e.g. a tree too deep to compile) never worse than rule by rule
+                pass
+        return _Bucket(_plain_bucket(rules, self._first, self._count_error), rules)
+
+    def _bucket(self, evt: Any) -> _Bucket | tuple[()]:
         """Slow path, once per event type code: which rules an event of this type reaches."""
         if _is_syscall_enter(evt):
             self._by_type[evt.type] = ()
@@ -307,27 +297,14 @@ class Ruleset:
                 return []
         elif bucket is _BY_NAME:
             bucket = self._plans.get(evt.name) or self._plan(evt.name)
-        alerts: list[Alert] = []
-        memo: dict[int, bool] | None = None
-        for guard, gfn, fn, rule in bucket:
-            try:
-                if gfn is not None:  # a leading part shared with other rules: evaluated once per event
-                    if memo is None:
-                        memo = {}
-                    g = memo.get(guard)
-                    if g is None:
-                        g = memo[guard] = bool(gfn(evt))
-                    if not g:
-                        continue
-                hit = fn(evt)
-            except Exception:  # a faulty extractor must not stop the engine
-                self.errors += 1
-                continue
-            if hit:
-                alerts.append(self._alert(rule, evt))
-                if self.rule_matching == "first":
-                    break
-        return alerts
+            if not bucket:
+                return []
+        hit = bucket.fn(evt)
+        if self._first:
+            if hit < 0:
+                return []
+            return [self._alert(bucket.rules[hit], evt)]
+        return [self._alert(bucket.rules[k], evt) for k in hit]
 
     def _alert(self, rule: CompiledRule, evt: Any) -> Alert:
         try:
@@ -337,6 +314,25 @@ class Ruleset:
             text, fields = f"{rule.output} (output rendering failed: {type(e).__name__})", {}
         return Alert(time_ns=evt.ts, rule=rule.name, priority=rule.priority, source=rule.source, message=text,
                      output_fields=fields, tags=rule.tags, hostname=self.hostname)
+
+    def wanted_codes(self) -> frozenset[int]:
+        """PPME type codes whose events may reach an enabled rule (for the state layer, which
+        then builds no Event for the others): exit and meta codes of the rules' event types,
+        GENERIC_X when any rule is enabled (its name varies per event)."""
+        from tercel.state import eventtable as et
+
+        out: set[int] = set()
+        for code in range(et.PPM_EVENT_MAX):
+            info = et.TABLE[code]
+            if code <= et.GENERIC_X:
+                if code == et.GENERIC_X and (self.rules_by_type or self._everywhere_rules):
+                    out.add(code)
+                continue
+            if not info.known or (not info.is_exit and _is_syscall_enter(_InfoOnly(info))):
+                continue
+            if self.rules_by_type.get(info.name, self._everywhere_rules):
+                out.add(code)
+        return frozenset(out)
 
     def event_types(self) -> frozenset[str] | None:
         """Event type names the enabled rules need (what the kernel must send); None = all of them."""
