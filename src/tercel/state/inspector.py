@@ -10,7 +10,8 @@ cares about and that carry no fd cost nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import struct
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tercel.capture.records import InitialState, MachineInfo
@@ -27,6 +28,13 @@ from tercel.state.threadinfo import PPM_CL_CLONE_THREAD, ThreadInfo, ThreadTable
 from tercel.state.users import UserTable
 
 _current: Inspector | None = None
+_PROCINFO_E = et.PROCINFO_E
+_TYPE = struct.Struct("<H").unpack_from  # the type code, at offset 20 of the v2 header
+_TS_TID = struct.Struct("<Qq").unpack_from
+# a newest-generation close exit as the drivers write it: header, 2 lengths, res, fd (46 bytes)
+_CLOSE_X = struct.Struct("<QqIHI2Hqq").unpack_from
+_CLOSE_X_CODE = 5
+_NFAST = 1024
 
 
 def current() -> Inspector | None:
@@ -75,6 +83,9 @@ class Inspector:
         self.created_fd: int | None = None  # set by a parser that made an fd
         self._plans: list[_Plan | None] = [None] * 1024
         self._factory = event_factory
+        # per type code: a handler that does an event's state work from its raw bytes, for codes no
+        # consumer wants as Events (see set_wanted); None: build the Event
+        self._fast: list[Any] | None = None
         self._load(initial)
 
     # --- initial state -------------------------------------------------------------------------
@@ -101,10 +112,94 @@ class Inspector:
         return self._factory
 
     def process(self, buf: Any, offset: int, cpu: int, flags: int) -> Any:
-        """Decode the event header at ``offset``, update state, return the Event."""
+        """Decode the event header at ``offset``, update state, return the Event (None for an
+        event of a type the consumer does not want, see ``set_wanted``: its state work is done)."""
         self.num += 1
+        fast = self._fast
+        if fast is not None:
+            etype = _TYPE(buf, offset + 20)[0]
+            if etype < _NFAST:
+                handler = fast[etype]
+                if handler is not None and handler(self, buf, offset):
+                    return None
         factory = self._factory or self._event_factory()
         return self.process_event(factory(buf, offset, cpu, flags, self.num))
+
+    def set_wanted(self, wanted: Iterable[int] | None) -> None:
+        """The type codes whose events the consumer reads (e.g. the rules' event types); events
+        of other codes then cost no Event when their state work can be done from the raw bytes,
+        and ``process`` returns None for them. None: every event is wanted (the default)."""
+        if wanted is None:
+            self._fast = None
+            return
+        want = bytearray(_NFAST)
+        for c in wanted:
+            if 0 <= c < _NFAST:
+                want[c] = 1
+        fast: list[Any] = [None] * _NFAST
+        for code in range(2, min(_NFAST, et.PPM_EVENT_MAX)):  # 0/1: GENERIC, the name varies
+            if want[code]:
+                continue
+            info = et.TABLE[code]
+            if not info.known:
+                continue
+            if code == _CLOSE_X_CODE:
+                fast[code] = Inspector._close_exit
+                continue
+            if code == _PROCINFO_E:
+                continue
+            plan = _plan_for(info, info.name, info.is_exit, info.index_by_name)
+            # an enter is kept for its exit when that exit is wanted (2022 pairing)
+            if plan is _NOPLAN and (info.is_exit or not want[code + 1]):
+                fast[code] = Inspector._skip_event
+        self._fast = fast
+
+    def _begin(self, ts: int) -> None:
+        """What every event does first: apply the previous event's deferred removals, times."""
+        global _current
+        if _current is not self:
+            _current = self
+        if self.exited:
+            for t in self.exited:
+                self.threads.mark_dead(t)
+            self.exited.clear()
+        if self.pending_close is not None:
+            table, cfd = self.pending_close
+            table.remove(cfd)
+            self.pending_close = None
+        if not self.first_ts:
+            self.first_ts = ts
+        self.prev_ts = self.last_ts or ts
+        self.last_ts = ts
+
+    def _skip_event(self, buf: Any, offset: int) -> bool:
+        """An event no parser and no consumer needs: keep the times and the enter/exit pairing."""
+        ts, tid = _TS_TID(buf, offset)
+        self._begin(ts)
+        self.cur_enter = None
+        th = self._thread_map.get(tid)
+        if th is not None:
+            th.last_enter = None
+        return True
+
+    def _close_exit(self, buf: Any, offset: int) -> bool:
+        """close exit (newest: res, fd) straight from its bytes; anything unusual: the Event path."""
+        try:
+            ts, tid, elen, _t, n, l0, l1, res, fd = _CLOSE_X(buf, offset)
+        except struct.error:
+            return False
+        if n != 2 or l0 != 8 or l1 != 8 or elen < 46:
+            return False
+        th = self._thread_map.get(tid)
+        if th is None:
+            return False
+        self._begin(ts)
+        self.cur_enter = None
+        th.last_fd = fd
+        if res >= 0:
+            self.pending_close = (th.fdtable, fd)  # removed when the next event arrives
+        th.last_enter = None
+        return True
 
     def process_event(self, evt: Any) -> Any:
         global _current
@@ -121,7 +216,7 @@ class Inspector:
             self.pending_close = None
         ts = evt.ts
         etype = evt.type
-        if etype != et.PROCINFO_E:  # sysdig hides procinfo: no delta from it
+        if etype != _PROCINFO_E:  # sysdig hides procinfo: no delta from it
             if not self.first_ts:
                 self.first_ts = ts
             self.prev_ts = self.last_ts or ts
@@ -202,25 +297,27 @@ class Inspector:
         return evt
 
     def _make_plan(self, evt: Any) -> _Plan:
-        name = evt.name
-        is_exit = evt.is_exit
-        meta = META_PARSERS.get(name)
-        if meta is not None:
-            return _Plan(None, False, False, -1, meta)
-        parser = EXIT_PARSERS.get(name) if is_exit else ENTER_PARSERS.get(name)
-        # enters of parsed syscalls are kept for their exit (2022 pairing)
-        needed_by_exit = not is_exit and name in EXIT_PARSERS
-        flags = getattr(evt.info, "flags", 0)
-        fd_related = bool(flags & (et.EF_CREATES_FD | et.EF_USES_FD | et.EF_DESTROYS_FD))
-        uses_fd = bool(flags & et.EF_USES_FD)
-        idx = P.index(evt)
-        fd_idx = idx.get("fd", -1) if uses_fd else -1
-        if parser is None and not fd_related and not needed_by_exit:
-            return _NOPLAN
-        return _Plan(parser, fd_related, uses_fd, fd_idx)
+        return _plan_for(evt.info, evt.name, evt.is_exit, P.index(evt))
 
     def _invalid_thread(self, tid: int) -> ThreadInfo:
         """A thread first seen in an event (not in the initial state): known by tid only."""
         th = ThreadInfo(tid=tid, pid=tid, ptid=-1, comm="<NA>", exe="<NA>", invalid=True,
                         fdlimit=-1, fdtable=FdTable())
         return self.threads.add(th)
+
+
+def _plan_for(info: Any, name: str, is_exit: bool, idx: dict[str, int]) -> _Plan:
+    """What the inspector does for events of one type (name: what evt.type shows)."""
+    meta = META_PARSERS.get(name)
+    if meta is not None:
+        return _Plan(None, False, False, -1, meta)
+    parser = EXIT_PARSERS.get(name) if is_exit else ENTER_PARSERS.get(name)
+    # enters of parsed syscalls are kept for their exit (2022 pairing)
+    needed_by_exit = not is_exit and name in EXIT_PARSERS
+    flags = getattr(info, "flags", 0)
+    fd_related = bool(flags & (et.EF_CREATES_FD | et.EF_USES_FD | et.EF_DESTROYS_FD))
+    uses_fd = bool(flags & et.EF_USES_FD)
+    fd_idx = idx.get("fd", -1) if uses_fd else -1
+    if parser is None and not fd_related and not needed_by_exit:
+        return _NOPLAN
+    return _Plan(parser, fd_related, uses_fd, fd_idx)
