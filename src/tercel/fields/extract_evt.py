@@ -43,14 +43,31 @@ def _reltime(evt: Any) -> int:
     return evt.ts - insp.first_ts if insp is not None and insp.first_ts else 0
 
 
-def _open_flags(evt: Any) -> int | None:
+_FLAGS_IDX: dict[int, int] = {}  # type code -> index of "flags" (-1: not in it), open exits only
+_NOT_OPEN = -2
+
+
+def _flags_idx(evt: Any) -> int:
     if not evt.is_exit or evt.name not in _OPEN_NAMES:
+        i = _NOT_OPEN
+    else:
+        i = P.index(evt).get("flags", -1)
+    if getattr(evt.info, "name", None) == evt.name:  # not a GENERIC event (whose name varies)
+        _FLAGS_IDX[evt.type] = i
+    return i
+
+
+def _open_flags(evt: Any) -> int | None:
+    i = _FLAGS_IDX.get(evt.type)
+    if i is None:
+        i = _flags_idx(evt)
+    if i == _NOT_OPEN:
         return None
-    v = P.get_int(evt, "flags")
+    v = evt.param(i) if 0 <= i < evt.nparams else None
     if v is None:
         enter = enter_of(evt, evt.thread)
         v = P.get_int(enter, "flags") if enter is not None else None
-    return v
+    return v if v.__class__ is int else None
 
 
 def _is_open_exec(evt: Any) -> bool:

@@ -410,38 +410,36 @@ def _open_idx(evt: Any) -> tuple[int, int, int, int, int, int]:
 def parse_open(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     if th is None:
         return
-    ix = _OPEN_IDX.get(evt.type) or _open_idx(evt)
-    n = evt.nparams
-    param = evt.param
-    fd = param(ix[0]) if 0 <= ix[0] < n else None
-    if type(fd) is not int or fd < 0:
+    i_fd, i_name, i_flags, i_dirfd, i_dev, i_ino = _OPEN_IDX.get(evt.type) or _open_idx(evt)
+    vals = evt.values()
+    n = len(vals)
+    fd = vals[i_fd] if 0 <= i_fd < n else None
+    if fd.__class__ is not int or fd < 0:
         return
-    if 0 <= ix[1] < n:  # newest and 2022 open_X/openat_2_X: everything in the exit
-        name = param(ix[1])
-        if type(name) is not str:
+    if 0 <= i_name < n:  # newest and 2022 open_X/openat_2_X: everything in the exit
+        name = vals[i_name]
+        if name.__class__ is not str:
             return
-        flags = param(ix[2]) if 0 <= ix[2] < n else None
-        # dirfd only matters for relative names
-        dirfd = param(ix[3]) if 0 <= ix[3] < n and not name.startswith("/") else None
+        flags = vals[i_flags] if 0 <= i_flags < n else None
         if flags is None and evt.name == "creat":
             flags = PPM_O_CREAT | PPM_O_WRONLY | PPM_O_TRUNC
+        if name[:1] == "/":
+            path = P.concat_path("/", name)
+        else:  # dirfd only matters for relative names
+            dirfd = vals[i_dirfd] if 0 <= i_dirfd < n else None
+            path = _resolve_at(th, dirfd if dirfd.__class__ is int else AT_FDCWD, name)
     else:
         op = open_path(evt, th)
         if op is None:
             return
         path, name, flags = op
-        dirfd = None
-    if name.startswith("/"):
-        path = P.concat_path("/", name)
-    else:
-        path = _resolve_at(th, dirfd if type(dirfd) is int else AT_FDCWD, name)
     flags = flags or 0
     fi = FdInfo(R.FD_DIRECTORY if flags & PPM_O_DIRECTORY else R.FD_FILE, path, name, flags)
     fi.cloexec = bool(flags & PPM_O_CLOEXEC)
-    if 0 <= ix[4] < n:
-        fi.dev = param(ix[4]) or 0
-    if 0 <= ix[5] < n:
-        fi.ino = param(ix[5]) or 0
+    if 0 <= i_dev < n:
+        fi.dev = vals[i_dev] or 0
+    if 0 <= i_ino < n:
+        fi.ino = vals[i_ino] or 0
     _created(insp, th, fd, fi)
 
 
