@@ -59,6 +59,14 @@ TEST_RULES = f"""\
     and proc.cmdline contains "{NET_MARK}"
   output: udp send (server=%fd.sip:%fd.sport proto=%fd.l4proto client=%fd.cip:%fd.cport)
   priority: NOTICE
+
+- rule: Test send on a connection made before tercel
+  desc: the program started before tercel writes to the TCP connection it opened then
+  condition: >
+    evt.type in (sendto, sendmsg, write) and fd.l4proto = tcp and fd.sip = 127.0.0.1
+    and proc.name = earlybird
+  output: early send (server=%fd.sip:%fd.sport proto=%fd.l4proto client=%fd.cip:%fd.cport fd=%fd.num)
+  priority: NOTICE
 """
 
 
@@ -278,16 +286,18 @@ def _user_name(uid: int) -> str:
 
 
 EARLY_CODE = """\
-import ctypes, os, signal, sys, time
+import ctypes, os, signal, socket, sys, time
 ctypes.CDLL(None).prctl(15, b"earlybird", 0, 0, 0)  # PR_SET_NAME: a comm only the /proc scan can know
 got = []
 signal.signal(signal.SIGUSR1, lambda *_: got.append(1))
-print(os.getpid(), flush=True)
+conn = socket.create_connection(("127.0.0.1", int(sys.argv[1])))  # before tercel: known from /proc only
+print(os.getpid(), conn.getsockname()[1], conn.fileno(), flush=True)
 end = time.monotonic() + 120
 while not got and time.monotonic() < end:
     time.sleep(0.05)
 with open("/etc/shadow") as f:
     f.read(1)
+conn.send(b"x")
 print("read", flush=True)
 """
 
@@ -300,7 +310,10 @@ class EarlyProgram:
 
     def __init__(self) -> None:
         # `; exit $?` keeps sh alive as the parent instead of exec'ing python in its place
-        cmd = ["sh", "-c", 'echo $$; "$0" -c "$1"; exit $?', sys.executable, EARLY_CODE]
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(30)
+        self.port = self.server.getsockname()[1]
+        cmd = ["sh", "-c", 'echo $$; "$0" -c "$1" "$2"; exit $?', sys.executable, EARLY_CODE, str(self.port)]
         self.uid = 0
         if shutil.which("setpriv"):
             self.uid = 65534
@@ -309,7 +322,8 @@ class EarlyProgram:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.sh_pid = int(self.proc.stdout.readline())
-        self.pid = int(self.proc.stdout.readline())
+        self.pid, self.client_port, self.fd = (int(x) for x in self.proc.stdout.readline().split())
+        self.conn, _ = self.server.accept()
 
     def fire(self) -> Expect:
         os.kill(self.pid, signal.SIGUSR1)
@@ -321,7 +335,16 @@ class EarlyProgram:
                        "proc.pname": "sh", "fd.name": "/etc/shadow", "user.uid": self.uid,
                        "user.name": _user_name(self.uid)})
 
+    def send_expect(self) -> Expect:
+        """After fire(): its write on the TCP connection it made before tercel started."""
+        assert self.conn.recv(1) == b"x"
+        return Expect("Test send on a connection made before tercel",
+                      {"proc.pid": self.pid, "fd.sip": "127.0.0.1", "fd.sport": self.port, "fd.l4proto": "tcp"},
+                      {"client_port": self.client_port, "fd": self.fd})
+
     def close(self) -> None:
+        self.conn.close()
+        self.server.close()
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)

@@ -34,7 +34,7 @@ def setup(live_ok: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         while not cap.exists() and recorder.poll() is None and time.monotonic() < end:
             time.sleep(0.05)
         assert cap.exists(), f"tercel capture never started: {recorder.communicate(timeout=10)}"
-        expects = [tl.trigger_shadow_read(), early.fire(), tl.trigger_symlink(tmp),
+        expects = [tl.trigger_shadow_read(), early.fire(), early.send_expect(), tl.trigger_symlink(tmp),
                    tl.trigger_memfd_exec(), tl.trigger_ptrace_attach(), tl.trigger_tcp_connect(),
                    tl.trigger_udp_send()]
         if not tl.devshm_noexec():

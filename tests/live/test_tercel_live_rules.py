@@ -58,6 +58,10 @@ def test_cat_shadow_as_another_user(tercel: tl.Tercel) -> None:
 def test_program_started_before_tercel(tercel: tl.Tercel, early: tl.EarlyProgram) -> None:
     alert = check(tercel, early.fire())
     assert "earlybird" in alert["output"] and "parent=sh" in alert["output"]
+    # its TCP connection, made before tercel, is known from the /proc scan of its fds
+    exp = early.send_expect()
+    sent = check(tercel, exp)
+    assert f"client=127.0.0.1:{exp.notes['client_port']} fd={exp.notes['fd']})" in sent["output"]
 
 
 def test_symlink_over_shadow(tercel: tl.Tercel, tmp_path: Path) -> None:
