@@ -287,6 +287,9 @@ def main() -> None:
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("benchmarks/live.py: needs root (eBPF)")
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          "(other work on a shared machine inflates both sides of the ratios)")
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) >= 2 and not args.no_pin:
         PIN["storm"], PIN["tercel"] = {cpus[0]}, set(cpus[1:])
