@@ -63,10 +63,12 @@ def test_crio_answer() -> None:
     obj = {"name": "k8s_app_pod", "image": "quay.io/org/app:v2@sha256:ff", "image_ref": "quay.io/org/app@sha256:ff",
            "sandbox": "cd" * 32, "ip_addresses": ["fd00::1", "10.0.0.7"], "created_time": 1_700_000_000_000_000_000,
            "labels": {"io.kubernetes.container.name": "app", "io.kubernetes.pod.name": "p"},
-           "annotations": {"io.kubernetes.cri-o.ContainerID": FULL}}
+           "annotations": {"io.kubernetes.container.hash": "1"}, "host_network": True,
+           "crio_annotations": {"io.kubernetes.cri-o.ContainerID": FULL}}
     i = ci.from_crio(obj, FULL[:12])
     assert (i.type, i.name, i.image_repo, i.image_tag, i.image_digest) == ("cri-o", "app", "quay.io/org/app", "v2", "sha256:ff")
     assert (i.ip, i.full_id, i.pod_sandbox_id, i.created_time) == ("10.0.0.7", FULL, "cd" * 32, 1_700_000_000)
+    assert i.host_network and ci.from_crio({"ip_address": "10.1.1.1"}, "ab").ip == "10.1.1.1"  # older CRI-O
 
 
 def test_sinsp_json() -> None:

@@ -109,6 +109,22 @@ def _pod_labels(info: ci.ContainerInfo) -> dict[str, str]:
     return sb.pod_sandbox_labels if sb is not None and sb.pod_sandbox_labels else info.pod_sandbox_labels
 
 
+def _container_id(_arg: str | None) -> Extractor:
+    """The cgroup id; while live, a container whose metadata is missing gets looked up now, so the
+    rules that test `container` (nearly all of them, at every exec) prefetch it before its alerts."""
+    def fn(evt: Any) -> Any:
+        t = evt.thread
+        if t is None:
+            return None
+        cid = t.container_id
+        if cid != HOST:
+            live = cm.active()
+            if live is not None:
+                live.get(cid)
+        return cid
+    return fn
+
+
 def _duration(_arg: str | None) -> Extractor:
     def fn(evt: Any) -> Any:
         t = evt.thread
@@ -120,6 +136,7 @@ def _duration(_arg: str | None) -> Extractor:
 
 def _register() -> None:
     f = _field
+    implement("container.id", _container_id)
     f("container.full_id", lambda i: i.full_id)
     f("container.name", lambda i: i.name)
     f("container.image", lambda i: i.image)

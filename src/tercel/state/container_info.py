@@ -264,24 +264,26 @@ def from_libpod(obj: Any, *, label_max_len: int = LABEL_MAX_LEN) -> ContainerInf
 
 def from_crio(obj: Any, cid: str, *, label_max_len: int = LABEL_MAX_LEN) -> ContainerInfo:
     """CRI-O's inspect answer (``GET /containers/{id}`` on its socket): name, image, labels,
-    annotations, sandbox and ip addresses."""
+    annotations (its own io.kubernetes.cri-o.* ones in ``crio_annotations``), sandbox, addresses."""
     if not isinstance(obj, Mapping):
         raise ValueError("container description is not an object")
     labels = _labels(obj.get("labels"), label_max_len)
-    annotations = _labels(obj.get("annotations"), MAX_TEXT)
+    annotations = {**_labels(obj.get("annotations"), MAX_TEXT), **_labels(obj.get("crio_annotations"), MAX_TEXT)}
     full_id = annotations.get("io.kubernetes.cri-o.ContainerID", "") or cid
     image = _s(obj, "image")
     repo, tag = split_image(image)
     ips = obj.get("ip_addresses")
     ip = next((a for a in ips if isinstance(a, str) and "." in a), "") if isinstance(ips, list) else ""
     name = labels.get("io.kubernetes.container.name", "") or annotations.get("io.kubernetes.cri-o.Name", "")
+    created = obj.get("created_time")
     info = ContainerInfo(
         id=full_id[:SHORT_ID_LEN], full_id=full_id, type="cri-o", name=name or _s(obj, "name"),
         image=image, image_id=_hex_id(annotations.get("io.kubernetes.cri-o.ImageRef", "")),
         image_repo=repo, image_tag=tag, image_digest=_s(obj, "image_ref").partition("@")[2],
         privileged=annotations.get("io.kubernetes.cri-o.PrivilegedRuntime") == "true",
-        labels=labels, ip=ip, pod_sandbox_id=_s(obj, "sandbox"),
-        created_time=int(obj["created_time"]) // 10**9 if isinstance(obj.get("created_time"), int) else 0,
+        host_network=_b(obj, "host_network"), labels=labels, ip=ip or _s(obj, "ip_address"),
+        pod_sandbox_id=_s(obj, "sandbox"),
+        created_time=created // 10**9 if isinstance(created, int) and not isinstance(created, bool) else 0,
     )
     return _k8s(info)
 
