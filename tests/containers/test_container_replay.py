@@ -27,7 +27,8 @@ RULES = """\
     repo=%container.image.repository tag=%container.image.tag type=%container.type
     priv=%container.privileged app=%container.label[app] labels=%container.labels mount=%container.mount[0]
     msrc=%container.mount.source[/data] pod=%k8s.pod.name ns=%k8s.ns.name podlabel=%k8s.pod.label[app]
-    podlabels=%k8s.pod.labels ip=%container.ip hostpid=%container.host_pid)
+    podlabels=%k8s.pod.labels ip=%container.ip hostpid=%container.host_pid hc=%proc.is_container_healthcheck
+    start=%container.start_ts dur=%container.duration)
   priority: WARNING
 """
 SINSP_JSON = {"container": {
@@ -92,7 +93,9 @@ def test_replay_with_container_json(tmp_path: Path) -> None:
     assert c["container.mount[0]"] == "/srv:/data::false:rprivate" and c["container.mount.source[/data]"] == "/srv"
     assert (c["k8s.pod.name"], c["k8s.ns.name"], c["k8s.pod.label[app]"], c["k8s.pod.labels"]) == \
         ("mypod", "myns", "demo", "app:demo")
-    assert (c["container.ip"], c["container.host_pid"]) == ("10.88.0.5", False)
+    assert (c["container.ip"], c["container.host_pid"], c["proc.is_container_healthcheck"]) == ("10.88.0.5", False, None)
+    # the process list of a capture has no pid-namespace start (clone/execve events bring it)
+    assert c["container.start_ts"] is None and c["container.duration"] is None
     # a container without metadata: its id, and <NA> (null) for the rest
     b = by_pid[BARE_TID]
     assert b["container.id"] == OTHER[:12]
@@ -116,3 +119,22 @@ def test_replay_old_container_event_and_garbage(tmp_path: Path) -> None:
     assert (c["container.name"], c["container.type"], c["container.image.repository"], c["container.image.tag"]) == \
         ("old", "docker", "nginx", "1.2")
     assert by_pid[BARE_TID]["container.name"] is None
+
+
+def test_start_ts_and_duration_from_the_pid_namespace() -> None:
+    from tercel.fields import registry
+    from tercel.state.inspector import Inspector
+
+    start = 1_699_000_000_000_000_000
+    rec = _proc(CTR_TID, "cat", f"/libpod_parent/libpod-{FULL}")
+    rec.pidns_init_start_ts = start
+    insp = Inspector(InitialState(procs=[rec, _proc(HOST_TID, "cat", "/")]))
+    values = {}
+    for tid in (CTR_TID, HOST_TID):
+        evt = insp.process(_openat(start + 5000, tid), 0, 0, 0)
+        for name in ("container.start_ts", "container.duration"):
+            found = registry.resolve(name)
+            assert found is not None
+            values[tid, name] = registry.make_extractor(*found)(evt)
+    assert values[CTR_TID, "container.start_ts"] == start and values[CTR_TID, "container.duration"] == 5000
+    assert values[HOST_TID, "container.start_ts"] is None and values[HOST_TID, "container.duration"] is None

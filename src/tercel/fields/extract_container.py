@@ -134,6 +134,10 @@ def _duration(_arg: str | None) -> Extractor:
     return fn
 
 
+def _nothing(_arg: str | None) -> Extractor:
+    return lambda _evt: None
+
+
 def _register() -> None:
     f = _field
     implement("container.id", _container_id)
@@ -161,6 +165,11 @@ def _register() -> None:
     _mount("container.mount.rdwr", lambda m: "true" if m.rdwr else "false")
     _mount("container.mount.propagation", lambda m: m.propagation)
     implement("container.duration", _duration)
+    # deprecated probes: the plugin extracts nothing for them (no health-check metadata)
+    for name in ("proc.is_container_healthcheck", "proc.is_container_liveness_probe",
+                 "proc.is_container_readiness_probe", "container.healthcheck",
+                 "container.liveness_probe", "container.readiness_probe"):
+        implement(name, _nothing)
     # Kubernetes: from the CRI labels io.kubernetes.* the runtime keeps on the container
     f("k8s.pod.name", lambda i: i.labels.get(ci.K8S_POD_NAME))
     f("k8s.ns.name", lambda i: i.labels.get(ci.K8S_POD_NAMESPACE))
