@@ -101,7 +101,9 @@ def test_duration_limit(tmp_path, marker):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert time.monotonic() - t0 < 30
-    assert r.stdout.startswith("Events detected: 0\n")
+    # Other tracers on the machine may flood the ring and raise Falco's internal drop alert: not ours to judge.
+    assert "\nEvents detected: 0\n" in "\n" + r.stdout
+    assert "Marker read" not in r.stdout
 
 
 def test_sigusr1_reopens_file_output(tmp_path, marker):
