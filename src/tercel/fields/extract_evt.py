@@ -70,6 +70,21 @@ def _open_flags(evt: Any) -> int | None:
     return v if v.__class__ is int else None
 
 
+def _open_flag_is(bit: int) -> Callable[[Any], bool]:
+    """evt.is_open_read/write: one function (most open rules start with these)."""
+    def fn(evt: Any) -> bool:
+        i = _FLAGS_IDX.get(evt.type)
+        if i is None:
+            i = _flags_idx(evt)
+        if i == _NOT_OPEN:
+            return False
+        v = evt.param(i) if 0 <= i < evt.nparams else None
+        if v is None:
+            v = _open_flags(evt)
+        return v.__class__ is int and bool(v & bit)
+    return fn
+
+
 def _is_open_exec(evt: Any) -> bool:
     if not evt.is_exit or evt.name not in (*_OPEN_NAMES, "creat"):
         return False
@@ -302,8 +317,8 @@ def _register() -> None:
     implement("evt.count.error.memory", c(_count_error(et.EC_MEMORY)))
     implement("evt.count.error.other", c(_count_error(-1)))
     implement("evt.count.exit", c(lambda evt: 1 if evt.is_exit else None))
-    implement("evt.is_open_read", c(lambda evt: bool((_open_flags(evt) or 0) & PPM_O_RDONLY)))
-    implement("evt.is_open_write", c(lambda evt: bool((_open_flags(evt) or 0) & PPM_O_WRONLY)))
+    implement("evt.is_open_read", c(_open_flag_is(PPM_O_RDONLY)))
+    implement("evt.is_open_write", c(_open_flag_is(PPM_O_WRONLY)))
     implement("evt.is_open_exec", c(_is_open_exec))
     implement("evt.is_open_create", c(lambda evt: bool((_open_flags(evt) or 0) & PPM_O_F_CREATED)))
 

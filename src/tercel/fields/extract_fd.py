@@ -18,6 +18,7 @@ from tercel.state.fdinfo import (
     L4_NAMES,
     ROLE_NONE,
     SERVSOCK_TYPES,
+    TYPE_CHAR,
     TYPE_STRING,
     FdInfo,
     ip_text,
@@ -95,13 +96,6 @@ def _dirname(name: str) -> str:
     if pos > 0:
         return name[:pos] if pos < len(name) - 1 else name
     return "/"
-
-
-def _filename(fi: FdInfo) -> str | None:
-    if fi.type not in (R.FD_FILE, R.FD_FILE_V2):
-        return None
-    pos = fi.name.rfind("/")
-    return fi.name[pos + 1:] if pos >= 0 and pos < len(fi.name) - 1 else None
 
 
 _LOOPBACK6 = b"\0" * 15 + b"\1"
@@ -463,14 +457,61 @@ def _abspath(arg: str | None) -> Extractor:
     return fn
 
 
+# The fields most rules read, as single functions (no per-field wrapper around a getter).
+
+def _fd_name(evt: Any) -> Any:
+    fi = evt.fdinfo
+    if fi is not None:
+        return fi.name
+    return None if evt.fd is None or evt.thread is None else _null_fd_name(evt)
+
+
+def _fd_typechar(evt: Any) -> Any:
+    fi = evt.fdinfo
+    if fi is not None:
+        return TYPE_CHAR.get(fi.type, "o")
+    return None if evt.fd is None or evt.thread is None else _NULL_TYPECHAR.get(evt.name, "o")
+
+
+def _fd_directory(evt: Any) -> Any:
+    fi = evt.fdinfo
+    if fi is not None:
+        t = fi.type
+        if t == R.FD_DIRECTORY:
+            return fi.name
+        if t not in FILE_TYPES:
+            return None
+        name = fi.name
+        pos = name.rfind("/")
+        if pos > 0:
+            return name[:pos] if pos < len(name) - 1 else name
+        return "/"
+    if evt.fd is None or evt.thread is None:
+        return None
+    n = _null_fd_name(evt)
+    return None if n is None else _dirname(n)
+
+
+def _fd_filename(evt: Any) -> Any:
+    fi = evt.fdinfo
+    if fi is None or (fi.type != R.FD_FILE and fi.type != R.FD_FILE_V2):
+        return None
+    name = fi.name
+    pos = name.rfind("/")
+    return name[pos + 1:] if 0 <= pos < len(name) - 1 else None
+
+
+def _fixed(fn: Extractor) -> Callable[[str | None], Extractor]:
+    return lambda _arg: fn
+
+
 def _register() -> None:
     implement("fd.num", _fdnum)
     _fd("fd.type", lambda fi: TYPE_STRING.get(fi.type, "<NA>"))
-    _fd("fd.typechar", lambda fi: fi.typechar, lambda evt: _NULL_TYPECHAR.get(evt.name, "o"))
-    _fd("fd.name", lambda fi: fi.name, _null_fd_name)
-    _fd("fd.directory", _directory,
-        lambda evt: None if (n := _null_fd_name(evt)) is None else _dirname(n))
-    _fd("fd.filename", _filename)
+    implement("fd.typechar", _fixed(_fd_typechar))
+    implement("fd.name", _fixed(_fd_name))
+    implement("fd.directory", _fixed(_fd_directory))
+    implement("fd.filename", _fixed(_fd_filename))
     _fd("fd.ip", _either_ip)
     _fd("fd.cip", _cip)
     _fd("fd.sip", _sip)
