@@ -212,6 +212,26 @@ def captured(stderr: str) -> int:
     return -1
 
 
+def ceiling(exe: Path, target: str, tmp: Path, seconds: float, extra: list[str]) -> None:
+    """Paced storms at rising rates on one tercel: the highest sustained rate without drops."""
+    t = Tercel(tmp, extra)
+    best = 0
+    try:
+        for rate in range(100_000, 1_000_001, 50_000):
+            c0 = t.counters()
+            storm_s, pairs = run_storm(exe, "paced", str(rate // 2), target, str(seconds))
+            t.drain()
+            c1 = t.counters()
+            dropped = c1.dropped - c0.dropped
+            print(f"   {2 * pairs / storm_s:>10,.0f} events/s for {storm_s:.0f} s: {dropped:,} dropped")
+            if dropped:
+                break
+            best = rate
+    finally:
+        t.stop()
+    print(f"== sustained rate without drops (paced open+close, {seconds:.0f} s steps): {best:,} events/s")
+
+
 def paced(exe: Path, target: str, tmp: Path, rate: int, seconds: float, extra: list[str]) -> None:
     t = Tercel(tmp, extra)
     try:
@@ -281,6 +301,8 @@ def main() -> None:
                     help="extra tercel -o options (e.g. engine.modern_ebpf.buf_size_preset=6)")
     ap.add_argument("--no-pin", action="store_true",
                     help="do not run the storm and tercel on separate CPUs (default: apart when >= 2 CPUs)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also find the highest paced rate tercel sustains without drops (50k steps)")
     ap.add_argument("--bpf-stats", action="store_true",
                     help="enable kernel.bpf_stats_enabled to print the kernel ns per program run (adds a "
                          "little to every run)")
@@ -317,6 +339,8 @@ def run_all(args: argparse.Namespace) -> None:
         target = tmp / "target"
         target.write_text("x")
         paced(exe, str(target), tmp, args.rate, args.seconds, extra)
+        if args.ceiling:
+            ceiling(exe, str(target), tmp, args.seconds, extra)
         ratio = cost(exe, "open", args.n_open, str(target), tmp, args.repeat, extra)
         print(f"   goal: open+close cost <= 2x unmonitored: {'MET' if ratio <= 2.0 else 'MISSED'}")
         cost(exe, "exec", args.n_exec, str(target), tmp, args.repeat, extra)
