@@ -89,6 +89,7 @@ _B = struct.Struct("<B").unpack_from
 _Q = struct.Struct("<Q").unpack_from
 _q = struct.Struct("<q").unpack_from
 _HDR2 = struct.Struct("<QqIHI")
+_BLK_EV2 = struct.Struct("<IIHQqIHI").unpack_from  # EV_V2 block header + v2 event header
 _HDR1 = struct.Struct("<QqIH").unpack_from
 
 _NAME_ONLY = frozenset({FD_FILE, FD_DIRECTORY, FD_FIFO, FD_EVENT, FD_UNSUPPORTED, FD_SIGNALFD, FD_EVENTPOLL,
@@ -435,9 +436,23 @@ class ScapReader:
         nonlarge_max = NON_LARGE_MAX + 8
         large_codes = LARGE_PAYLOAD_CODES
         hdr2 = _HDR2.unpack_from
+        blk_ev2 = _BLK_EV2
         while True:
             buf = self._buf
             pos = self._pos
+            end = len(buf)
+            # Fastest path: a run of buffered plain v2 event blocks, block and event header in one
+            # unpack; anything else (or anything wrong) goes to the checks below.
+            while end - pos >= 38:
+                btype, blen, cpu, _ts, _tid, elen, etype, nparams = blk_ev2(buf, pos)
+                if btype != EV_V2 or pos + blen > end or blen > nonlarge_max or elen > blen - 14 \
+                        or elen < 26 or nparams * (4 if etype in large_codes else 2) > elen - 26 \
+                        or _I(buf, pos + blen - 4)[0] != blen:
+                    break
+                self._pos = pos + blen
+                self.events_read += 1
+                yield buf, pos + 10, cpu, 0
+                pos += blen
             # Fast path: whole block already buffered.
             if len(buf) - pos >= 12:
                 btype, blen, cpu = _IIH(buf, pos)
