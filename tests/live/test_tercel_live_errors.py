@@ -51,3 +51,33 @@ def test_root_without_capabilities() -> None:
 def test_root_of_a_user_namespace() -> None:
     line = one_line(run(["unshare", "--user", "--map-root-user"]))
     assert "user namespace" in line and "CAP_BPF" in line
+
+
+# Installs a seccomp filter that fails bpf() with EPERM (as container runtimes' default profiles do),
+# then runs the given command (tercel): root with every capability, but BPF unavailable.
+NO_BPF_SECCOMP = """\
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def insn(code, jt, jf, k):
+    return struct.pack("<HBBI", code, jt, jf, k)
+prog = b"".join([
+    insn(0x20, 0, 0, 0),                  # ld  [nr]
+    insn(0x15, 0, 1, 321),                # jeq __NR_bpf (x86_64)
+    insn(0x06, 0, 0, 0x00050000 | 1),     # ret ERRNO(EPERM)
+    insn(0x06, 0, 0, 0x7FFF0000),         # ret ALLOW
+])
+buf = ctypes.create_string_buffer(prog, len(prog))
+class FProg(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+fprog = FProg(len(prog) // 8, ctypes.addressof(buf))
+assert libc.prctl(38, 1, 0, 0, 0) == 0, ctypes.get_errno()                      # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0, ctypes.get_errno()    # SECCOMP_MODE_FILTER
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
+
+
+def test_root_with_bpf_blocked_by_seccomp() -> None:
+    import sys
+
+    line = one_line(run([sys.executable, "-c", NO_BPF_SECCOMP]))
+    assert "bpf() system call is refused (EPERM)" in line and "seccomp" in line

@@ -74,6 +74,25 @@ def _in_user_namespace() -> bool:
     return first[:3] != ["0", "0", "4294967295"]
 
 
+_NR_BPF_X86_64 = 321
+_BPF_MAP_CREATE = 0
+
+
+def _bpf_syscall_refused() -> int:
+    """Create and close a one-entry array map: the errno when the kernel refuses the bpf() syscall
+    itself (a seccomp profile, an LSM, ENOSYS), else 0. Costs one syscall pair."""
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    attr = ctypes.create_string_buffer(struct.pack("<IIIII", 2, 4, 4, 1, 0), 128)  # ARRAY, k 4, v 4, 1
+    fd = libc.syscall(ctypes.c_long(_NR_BPF_X86_64), ctypes.c_int(_BPF_MAP_CREATE), attr, ctypes.c_uint(128))
+    if fd >= 0:
+        os.close(fd)
+        return 0
+    err = ctypes.get_errno()
+    return err if err in (errno.EPERM, errno.EACCES, errno.ENOSYS) else 0
+
+
 def preflight() -> None:
     """Raise DriverError naming the first missing requirement for live capture."""
     machine = platform.machine()
@@ -107,6 +126,12 @@ def preflight() -> None:
         lockdown = ""
     if "[confidentiality]" in lockdown:
         raise DriverError("kernel lockdown is in confidentiality mode: BPF may not read kernel memory")
+    err = _bpf_syscall_refused()
+    if err == errno.ENOSYS:
+        raise DriverError("the kernel has no bpf() system call (built without CONFIG_BPF_SYSCALL)")
+    if err:
+        raise DriverError(f"the bpf() system call is refused ({errno.errorcode[err]}) although privileges "
+                          "are present: a seccomp profile or a security module blocks BPF here")
 
 
 class Driver:
