@@ -11,7 +11,8 @@ VENV="$ROOT/.venv"
 # Debian packages: compiler and libbpf for the BPF driver, oracles for differential tests
 # (sysdig reads .scap files), and a container runtime for container tests.
 APT_PACKAGES=(python3 python3-venv python3-dev gcc make clang llvm libbpf-dev bpftool
-              sysdig podman runc busybox-static iproute2 procps ca-certificates)
+              sysdig podman runc busybox-static iproute2 procps ca-certificates
+              python3-yaml systemd)
 
 need_apt() {
     local missing=()
