@@ -20,6 +20,7 @@ HEADER_LEN = 26
 _TABLE = et.TABLE
 _EVENT_MAX = et.PPM_EVENT_MAX
 _MISSING = object()
+_new = object.__new__
 
 _u8 = struct.Struct("<B").unpack_from
 _u16 = struct.Struct("<H").unpack_from
@@ -51,13 +52,40 @@ class Event:
         self.info = _TABLE[etype] if etype < _EVENT_MAX else et.info(etype)
         self._offs: list[int] | None = None
         self._end = 0
-        self._vals: dict[int, Any] | None = None
+        self._vals: Any = None  # None, a list (every parameter decoded) or a dict (lazy)
         self._name: str | None = None
         # filled by the state layer
         self.thread: Any = None
         self.fdinfo: Any = None
         self.fd: int | None = None
         self.cache: dict[str, Any] | None = None
+
+    @classmethod
+    def decoded(cls, buf: bytes | memoryview, offset: int, cpu: int, flags: int, num: int, ts: int, tid: int,
+                length: int, etype: int, nparams: int, vals: list[Any]) -> Event:
+        """An Event whose header and parameters a parser already unpacked (``vals``: every
+        parameter decoded exactly as ``param`` would): nothing is read twice."""
+        e = _new(cls)
+        e.buf = buf
+        e.offset = offset
+        e.cpu = cpu
+        e.flags = flags
+        e.num = num
+        e.ts = ts
+        e.tid = tid
+        e.len = length
+        e.type = etype
+        e.nparams = nparams
+        e.info = _TABLE[etype] if etype < _EVENT_MAX else et.info(etype)
+        e._offs = None
+        e._end = 0
+        e._vals = vals
+        e._name = None
+        e.thread = None
+        e.fdinfo = None
+        e.fd = None
+        e.cache = None
+        return e
 
     # --- header-level facts -------------------------------------------------------------------
     @property

@@ -14,15 +14,18 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tercel.capture.records import InitialState, MachineInfo
+from tercel.capture.records import FD_DIRECTORY, FD_FILE, InitialState, MachineInfo
 from tercel.state import eventtable as et
 from tercel.state import params as P
-from tercel.state.fdinfo import FdInfo, FdTable
+from tercel.state.event import Event
+from tercel.state.fdinfo import PPM_O_CLOEXEC, FdInfo, FdTable
 from tercel.state.parsers import (
     ENTER_PARSERS,
     EXIT_PARSERS,
     META_PARSERS,
+    PPM_O_DIRECTORY,
     Parser,
+    _resolve_at,
 )
 from tercel.state.threadinfo import PPM_CL_CLONE_THREAD, ThreadInfo, ThreadTable
 from tercel.state.users import UserTable
@@ -34,6 +37,10 @@ _TS_TID = struct.Struct("<Qq").unpack_from
 # a newest-generation close exit as the drivers write it: header, 2 lengths, res, fd (46 bytes)
 _CLOSE_X = struct.Struct("<QqIHI2Hqq").unpack_from
 _CLOSE_X_CODE = 5
+# openat exit (newest, 7 params): header, lengths, fd, dirfd | name | flags, mode, dev, ino
+_OPENAT_X_HEAD = struct.Struct("<QqIHI7Hqq").unpack_from  # 56 bytes
+_OPENAT_X_TAIL = struct.Struct("<IIIQ").unpack_from
+_OPENAT_2_X_CODE = 307
 _NFAST = 1024
 
 
@@ -86,6 +93,7 @@ class Inspector:
         # per type code: a handler that does an event's state work from its raw bytes, for codes no
         # consumer wants as Events (see set_wanted); None: build the Event
         self._fast: list[Any] | None = None
+        self._decoded = Event.decoded
         self._load(initial)
 
     # --- initial state -------------------------------------------------------------------------
@@ -120,8 +128,10 @@ class Inspector:
             etype = _TYPE(buf, offset + 20)[0]
             if etype < _NFAST:
                 handler = fast[etype]
-                if handler is not None and handler(self, buf, offset):
-                    return None
+                if handler is not None:
+                    done = handler(self, buf, offset, cpu, flags)
+                    if done is not False:
+                        return done  # None: state done, no Event wanted; else the Event
         factory = self._factory or self._event_factory()
         return self.process_event(factory(buf, offset, cpu, flags, self.num))
 
@@ -137,6 +147,8 @@ class Inspector:
             if 0 <= c < _NFAST:
                 want[c] = 1
         fast: list[Any] = [None] * _NFAST
+        # wanted or not, an openat exit is decoded and parsed in one go
+        fast[_OPENAT_2_X_CODE] = Inspector._openat_exit
         for code in range(2, min(_NFAST, et.PPM_EVENT_MAX)):  # 0/1: GENERIC, the name varies
             if want[code]:
                 continue
@@ -172,7 +184,7 @@ class Inspector:
         self.prev_ts = self.last_ts or ts
         self.last_ts = ts
 
-    def _skip_event(self, buf: Any, offset: int) -> bool:
+    def _skip_event(self, buf: Any, offset: int, cpu: int, flags: int) -> Any:
         """An event no parser and no consumer needs: keep the times and the enter/exit pairing."""
         ts, tid = _TS_TID(buf, offset)
         self._begin(ts)
@@ -180,9 +192,9 @@ class Inspector:
         th = self._thread_map.get(tid)
         if th is not None:
             th.last_enter = None
-        return True
+        return None
 
-    def _close_exit(self, buf: Any, offset: int) -> bool:
+    def _close_exit(self, buf: Any, offset: int, cpu: int, flags: int) -> Any:
         """close exit (newest: res, fd) straight from its bytes; anything unusual: the Event path."""
         try:
             ts, tid, elen, _t, n, l0, l1, res, fd = _CLOSE_X(buf, offset)
@@ -199,7 +211,60 @@ class Inspector:
         if res >= 0:
             self.pending_close = (th.fdtable, fd)  # removed when the next event arrives
         th.last_enter = None
-        return True
+        return None
+
+    def _openat_exit(self, buf: Any, offset: int, cpu: int, flags: int) -> Any:
+        """openat exit (newest generation) with the usual lengths: the Event and parse_open's
+        work from one pass over its bytes (the same result as process_event + parse_open)."""
+        if buf.__class__ is not bytes:
+            return False
+        try:
+            ts, tid, elen, etype, n, l0, l1, l2, l3, l4, l5, l6, fd, dirfd = _OPENAT_X_HEAD(buf, offset)
+        except struct.error:
+            return False
+        a = offset + 56
+        b = a + l2
+        if n != 7 or l0 != 8 or l1 != 8 or l3 != 4 or l4 != 4 or l5 != 4 or l6 != 8 \
+                or b + 20 != offset + elen or b + 20 > len(buf):
+            return False
+        th = self._thread_map.get(tid)
+        if th is None:
+            return False  # the general path makes the thread
+        nul = buf.find(b"\0", a, b)
+        name = buf[a:b if nul < 0 else nul].decode("utf-8", "surrogateescape")
+        oflags, mode, dev, ino = _OPENAT_X_TAIL(buf, b)
+        evt = self._decoded(buf, offset, cpu, flags, self.num, ts, tid, elen, etype, 7,
+                            [fd, dirfd, name, oflags, mode, dev, ino])
+        self._begin(ts)
+        evt.thread = th
+        enter = th.last_enter
+        if enter is not None and enter.type == etype - 1:
+            self.cur_enter = enter
+        else:
+            self.cur_enter = None
+            th.last_fd = -1  # an fd-creating exit without its enter starts afresh
+        fds = th.fdtable.fds
+        fdinfo = fds.get(th.last_fd)
+        old_name = fdinfo.name if fdinfo is not None else ""
+        self.created_fd = None
+        if fd >= 0:
+            if name[:1] == "/":
+                path = P.concat_path("/", name)
+            else:
+                path = _resolve_at(th, dirfd, name)
+            fi = FdInfo(FD_DIRECTORY if oflags & PPM_O_DIRECTORY else FD_FILE, path, name, oflags)
+            fi.cloexec = bool(oflags & PPM_O_CLOEXEC)
+            fi.dev = dev
+            fi.ino = ino
+            th.fdtable.add(fd, fi)
+            self.created_fd = th.last_fd = fd
+            fdinfo = fds.get(fd)
+        evt.fd = th.last_fd
+        evt.fdinfo = fdinfo
+        if fdinfo is not None and fdinfo.name != old_name:
+            evt.cache = {"fd.name_changed": True}
+        th.last_enter = None
+        return evt
 
     def process_event(self, evt: Any) -> Any:
         global _current
