@@ -135,6 +135,19 @@ def test_validate_packaged_rules(launcher: Path, extracted: Path) -> None:
         assert p.stdout == f"{etc / rules}: Ok\n"
 
 
+def test_official_rules_validate_on_debians_python(launcher: Path, extracted: Path) -> None:
+    """Debian's python3-yaml (not the virtualenv's PyYAML) parses Falco's official rules unmodified."""
+    official = REPO / ".." / "shared" / "rules" / "falcosecurity"
+    if not official.is_dir():
+        pytest.skip(f"{official} missing: the official Falco rules are not available here")
+    files = sorted(official.glob("*.yaml"))
+    args = [a for f in files for a in ("-V", str(f))]
+    p = run([str(launcher), "-c", str(extracted / "etc/tercel/tercel.yaml"), *args])
+    assert p.returncode == 0, p.stdout + p.stderr
+    for f in files:
+        assert f"{f}: Ok" in p.stdout
+
+
 def test_packaged_config_loads_the_packaged_rules(launcher: Path, extracted: Path) -> None:
     etc = extracted / "etc" / "tercel"
     p = run([str(launcher), "-c", str(etc / "tercel.yaml"), "-o", "json_output=true", "-L"])
