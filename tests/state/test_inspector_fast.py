@@ -27,7 +27,7 @@ def test_fast_paths_match_the_reference_path(name: str) -> None:
     if not path.is_file():
         pytest.skip(f"shared capture {path} not available (../shared missing)")
     ref_reader, fast_reader = ScapReader(path), ScapReader(path)
-    ref, fast = Inspector(ref_reader.initial), Inspector(fast_reader.initial)
+    ref, fast = Inspector(ref_reader.initial, fast_paths=False), Inspector(fast_reader.initial)
     fast.set_wanted(WANTED)
     skipped = 0
     for (buf, off, cpu, flags), (fbuf, foff, fcpu, fflags) in zip(ref_reader, fast_reader, strict=True):
@@ -65,7 +65,7 @@ def test_unusual_openat_and_close_events_match_the_reference_path() -> None:
         encode_event(8, 42, 5, [struct.pack("<q", -9), struct.pack("<q", 3)]),  # failed close
         encode_event(9, 42, 307, openat(struct.pack("<q", 6), b"/etc/y\0"))[:-3],  # cut short
     ]
-    ref, fast = Inspector(), Inspector()
+    ref, fast = Inspector(fast_paths=False), Inspector()
     fast.set_wanted({307})
     for raw in events:
         a = ref.process(raw, 0, 0, 0)

@@ -67,7 +67,8 @@ _NOPLAN = _Plan(None, False, False, -1)
 class Inspector:
     def __init__(self, initial: InitialState | None = None, *, users: UserTable | None = None,
                  event_factory: Callable[..., Any] | None = None,
-                 max_threads: int | None = None, proc_root: str | None = None) -> None:
+                 max_threads: int | None = None, proc_root: str | None = None,
+                 fast_paths: bool = True) -> None:
         initial = initial or InitialState()
         self.machine: MachineInfo | None = initial.machine
         self.hostname = initial.machine.hostname if initial.machine else ""
@@ -94,6 +95,9 @@ class Inspector:
         # consumer wants as Events (see set_wanted); None: build the Event
         self._fast: list[Any] | None = None
         self._decoded = Event.decoded
+        # fast_paths=False: every event through process_event (the reference the tests compare to)
+        self.fast_paths = fast_paths
+        self.set_wanted(None)
         self._load(initial)
 
     # --- initial state -------------------------------------------------------------------------
@@ -123,6 +127,7 @@ class Inspector:
         """Decode the event header at ``offset``, update state, return the Event (None for an
         event of a type the consumer does not want, see ``set_wanted``: its state work is done)."""
         self.num += 1
+        self._before()
         fast = self._fast
         if fast is not None:
             etype = _TYPE(buf, offset + 20)[0]
@@ -133,22 +138,25 @@ class Inspector:
                     if done is not False:
                         return done  # None: state done, no Event wanted; else the Event
         factory = self._factory or self._event_factory()
-        return self.process_event(factory(buf, offset, cpu, flags, self.num))
+        return self._process(factory(buf, offset, cpu, flags, self.num))
 
     def set_wanted(self, wanted: Iterable[int] | None) -> None:
         """The type codes whose events the consumer reads (e.g. the rules' event types); events
         of other codes then cost no Event when their state work can be done from the raw bytes,
         and ``process`` returns None for them. None: every event is wanted (the default)."""
-        if wanted is None:
+        if not self.fast_paths:
             self._fast = None
+            return
+        fast: list[Any] = [None] * _NFAST
+        # wanted or not, an openat exit is decoded and parsed in one go
+        fast[_OPENAT_2_X_CODE] = Inspector._openat_exit
+        self._fast = fast
+        if wanted is None:
             return
         want = bytearray(_NFAST)
         for c in wanted:
             if 0 <= c < _NFAST:
                 want[c] = 1
-        fast: list[Any] = [None] * _NFAST
-        # wanted or not, an openat exit is decoded and parsed in one go
-        fast[_OPENAT_2_X_CODE] = Inspector._openat_exit
         for code in range(2, min(_NFAST, et.PPM_EVENT_MAX)):  # 0/1: GENERIC, the name varies
             if want[code]:
                 continue
@@ -164,10 +172,9 @@ class Inspector:
             # an enter is kept for its exit when that exit is wanted (2022 pairing)
             if plan is _NOPLAN and (info.is_exit or not want[code + 1]):
                 fast[code] = Inspector._skip_event
-        self._fast = fast
 
-    def _begin(self, ts: int) -> None:
-        """What every event does first: apply the previous event's deferred removals, times."""
+    def _before(self) -> None:
+        """What every event does first: the previous event's deferred removals."""
         global _current
         if _current is not self:
             _current = self
@@ -176,18 +183,18 @@ class Inspector:
                 self.threads.mark_dead(t)
             self.exited.clear()
         if self.pending_close is not None:
+            # libsinsp removes a closed fd when the next event arrives
             table, cfd = self.pending_close
             table.remove(cfd)
             self.pending_close = None
-        if not self.first_ts:
-            self.first_ts = ts
-        self.prev_ts = self.last_ts or ts
-        self.last_ts = ts
 
     def _skip_event(self, buf: Any, offset: int, cpu: int, flags: int) -> Any:
         """An event no parser and no consumer needs: keep the times and the enter/exit pairing."""
         ts, tid = _TS_TID(buf, offset)
-        self._begin(ts)
+        if not self.first_ts:
+            self.first_ts = ts
+        self.prev_ts = self.last_ts or ts
+        self.last_ts = ts
         self.cur_enter = None
         th = self._thread_map.get(tid)
         if th is not None:
@@ -205,7 +212,10 @@ class Inspector:
         th = self._thread_map.get(tid)
         if th is None:
             return False
-        self._begin(ts)
+        if not self.first_ts:
+            self.first_ts = ts
+        self.prev_ts = self.last_ts or ts
+        self.last_ts = ts
         self.cur_enter = None
         th.last_fd = fd
         if res >= 0:
@@ -235,7 +245,10 @@ class Inspector:
         oflags, mode, dev, ino = _OPENAT_X_TAIL(buf, b)
         evt = self._decoded(buf, offset, cpu, flags, self.num, ts, tid, elen, etype, 7,
                             [fd, dirfd, name, oflags, mode, dev, ino])
-        self._begin(ts)
+        if not self.first_ts:
+            self.first_ts = ts
+        self.prev_ts = self.last_ts or ts
+        self.last_ts = ts
         evt.thread = th
         enter = th.last_enter
         if enter is not None and enter.type == etype - 1:
@@ -267,18 +280,11 @@ class Inspector:
         return evt
 
     def process_event(self, evt: Any) -> Any:
-        global _current
-        if _current is not self:
-            _current = self
-        if self.exited:
-            for t in self.exited:
-                self.threads.mark_dead(t)
-            self.exited.clear()
-        if self.pending_close is not None:
-            # libsinsp removes a closed fd when the next event arrives
-            table, cfd = self.pending_close
-            table.remove(cfd)
-            self.pending_close = None
+        """Update state with an Event built elsewhere; returns it."""
+        self._before()
+        return self._process(evt)
+
+    def _process(self, evt: Any) -> Any:
         ts = evt.ts
         etype = evt.type
         if etype != _PROCINFO_E:  # sysdig hides procinfo: no delta from it
