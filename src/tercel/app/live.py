@@ -117,6 +117,7 @@ def run_live(session: Any) -> int:
 def _run_once(session: Any) -> int:
     source = _open(session)
     inspector = pipeline.make_inspector(source)
+    containers = pipeline.start_container_metadata(session.cfg.as_dict())  # container.* / k8s.* fields
     outputs = session.make_outputs()
     stats = AlertStats(session.rule_names())
     ruleset = session.ruleset
@@ -188,6 +189,7 @@ def _run_once(session: Any) -> int:
         for sig, fn in old.items():
             signal.signal(sig, fn)
         source.close()
+        containers.stop()
         outputs.close()
     if session.stop_requested:
         log.info("SIGINT received, exiting...")

@@ -41,3 +41,14 @@ def progress_of(source: Any) -> float:
         return float(fn() or 0.0)
     except (OSError, ValueError, TypeError):
         return 0.0
+
+
+def start_container_metadata(cfg: Any) -> Any:
+    """Container metadata for the container.* / k8s.* fields of a live run, asked of the container
+    runtimes by a worker thread (docs/containers.md); the caller stops it when the run ends."""
+    from tercel.state.container_meta import ContainerConfigError, ContainerMetadata
+
+    try:
+        return ContainerMetadata.from_config(cfg).start()
+    except ContainerConfigError as exc:
+        raise AppError(f"invalid configuration: {exc}") from None
