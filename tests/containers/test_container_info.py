@@ -125,6 +125,9 @@ def test_config() -> None:
     assert m.cache_size == 10 and m.negative_ttl == 1.5 and m.enabled
     default = ContainerMetadata.from_config({})
     assert ("docker", "/var/run/docker.sock") in [(e.kind, e.path) for e in default.engines]
+    text = ContainerMetadata.from_config({"plugins": [{"name": "container", "init_config": {  # -o gives text
+        "cache_size": "7", "negative_ttl": "0.5", "enabled": "true"}}]})
+    assert (text.cache_size, text.negative_ttl, text.enabled) == (7, 0.5, True)
     off = ContainerMetadata.from_config({"plugins": [{"name": "container", "init_config": '{"enabled": false}'}]})
     assert not off.enabled and not off.start().running
     for init, key in (({"enabled": "yes"}, "enabled"), ({"engines": []}, "engines"),

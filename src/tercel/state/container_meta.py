@@ -109,6 +109,11 @@ class ContainerMetadata:
         cache_size = _int(init, "cache_size", CACHE_SIZE)
         timeout = _int(init, "lookup_timeout_ms", 2000) / 1000.0
         ttl = init.get("negative_ttl", NEGATIVE_TTL)
+        if isinstance(ttl, str):
+            try:
+                ttl = float(ttl)
+            except ValueError:
+                pass
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
             raise ContainerConfigError(
                 f"plugins[container].init_config.negative_ttl: expected seconds, got {ttl!r}")
@@ -393,6 +398,8 @@ def _init_config(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 def _bool(m: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
     v = m.get(key, default)
+    if isinstance(v, str) and v.lower() in ("true", "false"):  # -o key=value gives text
+        v = v.lower() == "true"
     if not isinstance(v, bool):
         raise ContainerConfigError(f"{where}: expected true or false, got {v!r}")
     return v
@@ -400,6 +407,8 @@ def _bool(m: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
 
 def _int(m: Mapping[str, Any], key: str, default: int) -> int:
     v = m.get(key, default)
+    if isinstance(v, str) and v.strip().isdigit():  # -o key=value gives text
+        v = int(v)
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         raise ContainerConfigError(f"plugins[container].init_config.{key}: expected a non-negative "
                                    f"integer, got {v!r}")
