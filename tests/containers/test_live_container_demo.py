@@ -162,3 +162,15 @@ def test_shell_in_container_reads_shadow(podman: Podman, tmp_path: Path) -> None
         assert ours("Read sensitive file untrusted")[0]["output_fields"]["fd.name"] == "/etc/shadow"
     finally:
         tercel.stop()
+
+
+def test_invalid_container_config_is_one_clear_error() -> None:
+    reason = _live_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    r = subprocess.run([sys.executable, "-m", "tercel", "-r", str(OFFICIAL_RULES), "-M", "1",
+                        "-o", "plugins[0].name=container", "-o", "plugins[0].init_config.engines.podman.sockets=x"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "plugins[container].init_config.engines.podman.sockets: expected a list of socket paths" in r.stderr
+    assert "Traceback" not in r.stderr
