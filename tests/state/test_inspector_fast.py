@@ -76,3 +76,26 @@ def test_unusual_openat_and_close_events_match_the_reference_path() -> None:
             assert a.type == 5
     assert _snapshot(fast) == _snapshot(ref)
     assert sorted(fast.threads.get(42).fdtable.fds) == [3, 5, 6]
+
+
+def test_fd_only_events_keep_the_latest_fd_like_the_reference_path() -> None:
+    q = struct.Struct("<q").pack
+    events = [
+        encode_event(1, 7, 307, [q(5), q(-100), b"/f\0", struct.pack("<I", 1), struct.pack("<I", 0),
+                                 struct.pack("<I", 0), struct.pack("<Q", 0)]),
+        encode_event(2, 7, 7, [q(3), b"abc", q(5), struct.pack("<I", 3)]),  # newest read exit, fd third
+        encode_event(3, 7, 7, [q(3), b"abc", struct.pack("<i", 9), struct.pack("<I", 3)]),  # 4-byte fd
+        encode_event(4, 7, 7, [q(3), b"abc"]),  # no fd: keeps the latest one
+        encode_event(5, 7, 6, [q(5), struct.pack("<I", 3)]),  # 2022 read enter, then its exit
+        encode_event(6, 7, 7, [q(3), b"abc"]),
+        encode_event(7, 7, 70, [q(5)])[:-4],  # fstat enter cut short
+        encode_event(8, 7, 71, [q(0)]),
+    ]
+    ref, fast = Inspector(fast_paths=False), Inspector()
+    fast.set_wanted({307})
+    for raw in events:
+        a = ref.process(raw, 0, 0, 0)
+        b = fast.process(raw, 0, 0, 0)
+        assert b is None or b.type == 307
+        assert fast.threads.get(7).last_fd == ref.threads.get(7).last_fd, a
+    assert _snapshot(fast) == _snapshot(ref)

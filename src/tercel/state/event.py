@@ -417,6 +417,11 @@ _DECODERS[et.PT_IPV6ADDR] = _ip6_dec
 _DECODERS[et.PT_DOUBLE] = _double_dec
 
 
+def decode_at(ptype: int, buf: Any, a: int, b: int, p: et.ParamInfo | None) -> Any:
+    """Decode the parameter in ``buf[a:b]`` by its ppm type, as ``Event.param`` does."""
+    return (_DECODERS[ptype] if 0 <= ptype < _NDEC else _raw)(buf, a, b, p)
+
+
 def decode_value(ptype: int, raw: bytes, p: et.ParamInfo | None) -> Any:
     """Decode one parameter's bytes by its ppm type (never raises)."""
     fn = _DECODERS[ptype] if 0 <= ptype < _NDEC else _raw

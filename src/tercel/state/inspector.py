@@ -17,7 +17,7 @@ from typing import Any
 from tercel.capture.records import FD_DIRECTORY, FD_FILE, InitialState, MachineInfo
 from tercel.state import eventtable as et
 from tercel.state import params as P
-from tercel.state.event import Event
+from tercel.state.event import Event, decode_at
 from tercel.state.fdinfo import PPM_O_CLOEXEC, FdInfo, FdTable
 from tercel.state.parsers import (
     ENTER_PARSERS,
@@ -169,9 +169,17 @@ class Inspector:
             if code == _PROCINFO_E:
                 continue
             plan = _plan_for(info, info.name, info.is_exit, info.index_by_name)
-            # an enter is kept for its exit when that exit is wanted (2022 pairing)
-            if plan is _NOPLAN and (info.is_exit or not want[code + 1]):
+            if not info.is_exit:
+                # an enter is kept for its exit when that exit is wanted or parsed (2022 pairing),
+                # or when the exit would read the fd the enter names
+                exit_flags = et.TABLE[code + 1].flags if code + 1 < et.PPM_EVENT_MAX else 0
+                if want[code + 1] or info.name in EXIT_PARSERS or (
+                        info.flags & et.EF_USES_FD and not exit_flags & et.EF_USES_FD):
+                    continue
+            if plan is _NOPLAN:
                 fast[code] = Inspector._skip_event
+            elif plan.parser is None and plan.meta is None and plan.fd_related:
+                fast[code] = _fd_only(code, info, plan)
 
     def _before(self) -> None:
         """What every event does first: the previous event's deferred removals."""
@@ -375,6 +383,66 @@ class Inspector:
         th = ThreadInfo(tid=tid, pid=tid, ptid=-1, comm="<NA>", exe="<NA>", invalid=True,
                         fdlimit=-1, fdtable=FdTable())
         return self.threads.add(th)
+
+
+_HDR = struct.Struct("<QqIHI").unpack_from
+_LENS16 = [struct.Struct(f"<{n}H").unpack_from for n in range(65)]
+_LENS32 = [struct.Struct(f"<{n}I").unpack_from for n in range(65)]
+
+
+def _fd_only(code: int, info: Any, plan: _Plan) -> Callable[..., Any]:
+    """A handler for an event no parser and no consumer needs but that names an fd (read,
+    write, fstat...): what process_event would leave, the thread's latest fd, from the raw bytes
+    (the fd parameter alone is decoded, as Event.param would)."""
+    is_exit = info.is_exit
+    uses_fd = plan.uses_fd
+    i = plan.fd_idx
+    width = 4 if info.large_payload else 2
+    lens_of = _LENS32 if width == 4 else _LENS16
+    p = info.params[i] if 0 <= i < len(info.params) else None
+    ptype = p.type if p is not None else -1
+
+    def handler(self: Inspector, buf: Any, offset: int, cpu: int, flags: int) -> Any:
+        try:
+            ts, tid, elen, _t, n = _HDR(buf, offset)
+        except struct.error:
+            return False
+        th = self._thread_map.get(tid)
+        if th is None:
+            return False  # the general path makes the thread
+        if not self.first_ts:
+            self.first_ts = ts
+        self.prev_ts = self.last_ts or ts
+        self.last_ts = ts
+        if is_exit:
+            enter = th.last_enter
+            if enter is not None and enter.type == code - 1:
+                self.cur_enter = enter
+            else:
+                self.cur_enter = None
+                if not uses_fd:
+                    th.last_fd = -1
+        else:
+            self.cur_enter = None
+            th.last_fd = -1
+        if uses_fd and 0 <= i < n and i < 64:
+            start = offset + 26
+            end = offset + elen
+            if end > len(buf):
+                end = len(buf)
+            if n * width > end - start:
+                n = max(0, (end - start) // width)
+            if i < n:
+                lens = lens_of[i + 1](buf, start)
+                a = start + n * width + sum(lens) - lens[i]
+                b = a + lens[i]
+                if b <= end:
+                    v = decode_at(ptype, buf, a, b, p) if p is not None else None
+                    if v.__class__ is int:
+                        th.last_fd = v
+        th.last_enter = None
+        return None
+    return handler
 
 
 def _plan_for(info: Any, name: str, is_exit: bool, idx: dict[str, int]) -> _Plan:
