@@ -126,8 +126,19 @@ class Inspector:
     def process(self, buf: Any, offset: int, cpu: int, flags: int) -> Any:
         """Decode the event header at ``offset``, update state, return the Event (None for an
         event of a type the consumer does not want, see ``set_wanted``: its state work is done)."""
+        global _current
         self.num += 1
-        self._before()
+        # the previous event's deferred work (what _before does, inline: every event pays it)
+        if _current is not self:
+            _current = self
+        if self.exited:
+            for t in self.exited:
+                self.threads.mark_dead(t)
+            self.exited.clear()
+        pending = self.pending_close
+        if pending is not None:
+            pending[0].remove(pending[1])  # libsinsp removes a closed fd when the next event arrives
+            self.pending_close = None
         fast = self._fast
         if fast is not None:
             etype = _TYPE(buf, offset + 20)[0]
