@@ -138,3 +138,25 @@ def test_start_ts_and_duration_from_the_pid_namespace() -> None:
             values[tid, name] = registry.make_extractor(*found)(evt)
     assert values[CTR_TID, "container.start_ts"] == start and values[CTR_TID, "container.duration"] == 5000
     assert values[HOST_TID, "container.start_ts"] is None and values[HOST_TID, "container.duration"] is None
+
+
+def test_replay_plugin_async_events_and_container_event_rules(tmp_path: Path) -> None:
+    """Falco 0.41+ captures hold the container plugin's async events (name "container", its JSON);
+    a rule on `evt.type = container` sees the described container's fields (the event has no thread)."""
+    asyncev = encode_event(1_699_999_999_000_000_000, 1, 402, [
+        (0).to_bytes(4, "little"), b"container\0", json.dumps(SINSP_JSON).encode() + b"\0"])
+    other = dict(SINSP_JSON["container"], id=OTHER[:12], full_id=OTHER, name="db", type=0)
+    jsonev = encode_event(1_699_999_999_000_000_001, -1, CONTAINER_JSON_2, [json.dumps({"container": other}).encode()])
+    noise = encode_event(1_699_999_999_000_000_002, 1, 402, [(7).to_bytes(4, "little"), b"other\0", b"{}"])
+    cap = _capture(tmp_path / "a.scap", [asyncev, jsonev, noise])
+    rules = tmp_path / "ev.yaml"
+    rules.write_text("- rule: Container event\n  desc: t\n  condition: evt.type = container\n"
+                     "  output: started %container.id %container.name %container.type\n  priority: INFO\n")
+    r = subprocess.run([sys.executable, "-m", "tercel", "-e", str(cap), "-r", str(rules), "-o", "json_output=true"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    started = [json.loads(x)["output_fields"] for x in r.stdout.splitlines() if x.startswith("{")]
+    assert [(f["container.id"], f["container.name"], f["container.type"]) for f in started] == \
+        [(OTHER[:12], "db", "docker")]
+    by_pid = _replay(tmp_path, cap)
+    assert by_pid[CTR_TID]["container.name"] == "web" and by_pid[BARE_TID]["container.name"] == "db"

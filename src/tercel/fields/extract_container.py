@@ -29,8 +29,9 @@ _HOST_INFO = ci.host_info()
 def info_of(evt: Any) -> ci.ContainerInfo | None:
     """The metadata of the event's container: the host entry for host threads, None when unknown."""
     t = evt.thread
-    if t is None:
-        return None
+    if t is None:  # a container event: the container it describes
+        c = evt.cache
+        return None if c is None else c.get(cm.EVENT_INFO)
     cid = t.container_id
     if cid == HOST:
         return _HOST_INFO
@@ -115,7 +116,8 @@ def _container_id(_arg: str | None) -> Extractor:
     def fn(evt: Any) -> Any:
         t = evt.thread
         if t is None:
-            return None
+            info = info_of(evt)
+            return None if info is None else info.id
         cid = t.container_id
         if cid != HOST:
             live = cm.active()

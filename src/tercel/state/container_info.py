@@ -298,6 +298,8 @@ def from_sinsp_json(text: str | bytes, *, label_max_len: int = LABEL_MAX_LEN) ->
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"container JSON is not valid JSON: {exc}") from None
     c = obj.get("container") if isinstance(obj, Mapping) else None
+    if not isinstance(c, Mapping) and isinstance(obj, Mapping) and "id" in obj:
+        c = obj  # some plugin releases write the fields beside an empty "container"
     if not isinstance(c, Mapping):
         raise ValueError('container JSON has no "container" object')
     cid = _s(c, "id")

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the HTTP clients load with the first engine (captures never
     from tercel.state.container_engines import Engine
 
 HOST = "host"
+EVENT_INFO = "container.info"  # Event.cache key: the container a container event describes
 DEFAULT_SOCKETS: dict[str, tuple[str, ...]] = {
     "docker": ("/var/run/docker.sock",),
     "podman": ("/run/podman/podman.sock", "/run/user/$uid/podman/podman.sock"),
@@ -370,6 +371,30 @@ def parse_container_event(insp: Any, evt: Any, _th: Any) -> None:
         store._error(f"event {getattr(evt, 'num', '?')}: malformed container event")
         return
     _replay_store(insp).add(info)
+    _remember(evt, info)
+
+
+def parse_async_event(insp: Any, evt: Any, _th: Any) -> None:
+    """Meta-event parser of async events: the container plugin's (Falco 0.41+) are named
+    ``container`` and carry its JSON (captures hold them for the containers known at start)."""
+    try:
+        if evt.nparams < 3 or evt.param(1) != "container":
+            return
+        info = ci.from_sinsp_json(evt.param(2) or b"")
+    except (ValueError, TypeError, UnicodeError):
+        store = _replay_store(insp)
+        store.missed += 1
+        store._error(f"event {getattr(evt, 'num', '?')}: malformed container async event")
+        return
+    _replay_store(insp).add(info)
+    _remember(evt, info)
+
+
+def _remember(evt: Any, info: ci.ContainerInfo) -> None:
+    """A container event's fields are about the container it describes (it has no thread)."""
+    if evt.cache is None:
+        evt.cache = {}
+    evt.cache[EVENT_INFO] = info
 
 
 # --- config helpers -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tercel.capture import records as R
 from tercel.capture.records import GroupRecord, UserRecord
 from tercel.state import params as P
-from tercel.state.container_meta import parse_container_event
+from tercel.state.container_meta import parse_async_event, parse_container_event
 from tercel.state.fdinfo import (
     IP_TYPES,
     PPM_O_CLOEXEC,
@@ -769,4 +769,5 @@ META_PARSERS: dict[str, Parser] = {
     "useradded": _parse_user(True), "userdeleted": _parse_user(False),
     "groupadded": _parse_group(True), "groupdeleted": _parse_group(False),
     "container": parse_container_event,  # a capture's container metadata (CONTAINER_JSON...)
+    "asyncevent": parse_async_event,  # ... and the container plugin's async events
 }
