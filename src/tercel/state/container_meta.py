@@ -293,24 +293,31 @@ class ContainerMetadata:
                 short = full[: ci.SHORT_ID_LEN]
                 if short not in self._cache:
                     self._lookup(short)
+                while self._serve(0.0):  # asked-for ids (alerts waiting) go before the listing
+                    pass
+
+    def _serve(self, timeout: float) -> bool:
+        """Answer one queued request (waiting up to ``timeout``); False when none came."""
+        try:
+            cid = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return False
+        if not cid or self._stop.is_set():
+            return False
+        try:
+            if cid in self._forced or cid not in self._cache:
+                self._lookup(cid)
+        except Exception as exc:  # a worker must survive anything a runtime answers
+            self._error(f"container {cid}: {exc!r}")
+        finally:
+            self._forced.discard(cid)
+            self._pending.discard(cid)
+        return True
 
     def _work(self) -> None:
         self._prime()
         while not self._stop.is_set():
-            try:
-                cid = self._queue.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if not cid or self._stop.is_set():
-                continue
-            try:
-                if cid in self._forced or cid not in self._cache:
-                    self._lookup(cid)
-            except Exception as exc:  # a worker must survive anything a runtime answers
-                self._error(f"container {cid}: {exc!r}")
-            finally:
-                self._forced.discard(cid)
-                self._pending.discard(cid)
+            self._serve(0.5)
 
     def _follow(self, eng: Engine) -> None:
         """Created/started containers of one engine, looked up at once (before their first alert)."""
