@@ -15,6 +15,7 @@ from tercel.state import inspector as I
 from tercel.state import params as P
 from tercel.state import render
 from tercel.state.context import STATE_CONTEXT
+from tercel.state.event import Event
 from tercel.state.parsers import enter_of
 
 PPM_O_RDONLY, PPM_O_WRONLY, PPM_O_CREAT = 1, 2, 4
@@ -78,7 +79,11 @@ def _open_flag_is(bit: int) -> Callable[[Any], bool]:
             i = _flags_idx(evt)
         if i == _NOT_OPEN:
             return False
-        v = evt.param(i) if 0 <= i < evt.nparams else None
+        vals = evt._vals if evt.__class__ is Event else None
+        if vals.__class__ is list:  # decoded already (every open the inspector parsed)
+            v = vals[i] if 0 <= i < len(vals) else None
+        else:
+            v = evt.param(i) if 0 <= i < evt.nparams else None
         if v is None:
             v = _open_flags(evt)
         return v.__class__ is int and bool(v & bit)

@@ -25,6 +25,7 @@ from tercel.state.fdinfo import (
 )
 from tercel.state.parsers import AT_FDCWD, _resolve_at, enter_of, open_path
 
+_MISS = object()
 # Exits that create an fd: when they failed (no fdinfo), fd.name still comes from their arguments.
 _OPEN_NAMES = frozenset({"open", "openat", "openat2", "creat"})
 _TUPLE_NAMES = frozenset({"accept", "accept4", "connect"})
@@ -43,7 +44,13 @@ def _null_fd_name(evt: Any, raw: bool = False) -> str | None:
     name = evt.name
     th = evt.thread
     if name in _OPEN_NAMES and th is not None:
-        op = open_path(evt, th)
+        # fd.name, fd.directory, fd.nameraw... of one failed open: resolved once per event
+        c = evt.cache
+        if c is None:
+            c = evt.cache = {}
+        op = c.get("fd.open_path", _MISS)
+        if op is _MISS:
+            op = c["fd.open_path"] = open_path(evt, th)
         if op is None:
             return None
         return op[1] if raw else op[0]
