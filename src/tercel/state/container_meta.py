@@ -108,7 +108,7 @@ class ContainerMetadata:
         enabled = _bool(init, "enabled", True, "plugins[container].init_config.enabled")
         label_max_len = _int(init, "label_max_len", ci.LABEL_MAX_LEN)
         cache_size = _int(init, "cache_size", CACHE_SIZE)
-        timeout = _int(init, "lookup_timeout_ms", 2000) / 1000.0
+        timeout = max(_int(init, "lookup_timeout_ms", 2000), 10) / 1000.0
         ttl = init.get("negative_ttl", NEGATIVE_TTL)
         if isinstance(ttl, str):
             try:
@@ -118,12 +118,16 @@ class ContainerMetadata:
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
             raise ContainerConfigError(
                 f"plugins[container].init_config.negative_ttl: expected seconds, got {ttl!r}")
-        engines_cfg = init.get("engines", {})
+        engines_cfg = init.get("engines")
+        if engines_cfg is None:  # `engines:` left empty
+            engines_cfg = {}
         if not isinstance(engines_cfg, Mapping):
             raise ContainerConfigError("plugins[container].init_config.engines: expected a mapping")
         engines: list[Engine] = []
         for name in ENGINE_NAMES:
-            ecfg = engines_cfg.get(name, {})
+            ecfg = engines_cfg.get(name)
+            if ecfg is None:
+                ecfg = {}
             key = f"plugins[container].init_config.engines.{name}"
             if not isinstance(ecfg, Mapping):
                 raise ContainerConfigError(f"{key}: expected a mapping")
