@@ -150,19 +150,21 @@ def _fill_vids(child: ThreadInfo, evt: Any) -> None:
 
 def _new_child(insp: Inspector, evt: Any, parent: ThreadInfo | None, tid: int, pid: int, ptid: int,
                flags: int) -> ThreadInfo:
-    child = ThreadInfo(tid=tid, pid=pid, ptid=ptid)
-    if parent is not None:
-        for attr in ("sid", "vpgid", "pgid", "exepath", "env", "cwd", "root", "loginuid", "tty",
-                     "cap_inheritable", "cap_permitted", "cap_effective", "exe_writable",
-                     "exe_upper_layer", "exe_lower_layer", "exe_from_memfd", "exe_ino",
-                     "exe_ino_ctime", "exe_ino_mtime", "pidns_init_start_ts", "euid", "egid",
-                     "uid", "gid", "comm", "exe", "args", "cgroups", "container_id"):
-            setattr(child, attr, getattr(parent, attr))
-        child.cwd = parent.get_cwd()
-        if flags & (PPM_CL_CLONE_THREAD | PPM_CL_CLONE_FILES):
-            child.fdtable = parent.fdtable
-        else:
-            child.fdtable = parent.fdtable.copy()
+    if parent is None:
+        child = ThreadInfo(tid=tid, pid=pid, ptid=ptid)
+    else:
+        # the child inherits the parent's identity, credentials, executable and fds
+        p = parent
+        child = ThreadInfo(
+            tid=tid, pid=pid, ptid=ptid, sid=p.sid, vpgid=p.vpgid, pgid=p.pgid, exepath=p.exepath,
+            env=p.env, cwd=p.get_cwd(), root=p.root, loginuid=p.loginuid, tty=p.tty,
+            cap_inheritable=p.cap_inheritable, cap_permitted=p.cap_permitted,
+            cap_effective=p.cap_effective, exe_writable=p.exe_writable, exe_upper_layer=p.exe_upper_layer,
+            exe_lower_layer=p.exe_lower_layer, exe_from_memfd=p.exe_from_memfd, exe_ino=p.exe_ino,
+            exe_ino_ctime=p.exe_ino_ctime, exe_ino_mtime=p.exe_ino_mtime,
+            pidns_init_start_ts=p.pidns_init_start_ts, euid=p.euid, egid=p.egid, uid=p.uid, gid=p.gid,
+            comm=p.comm, exe=p.exe, args=p.args, cgroups=p.cgroups, container_id=p.container_id,
+            fdtable=p.fdtable if flags & (PPM_CL_CLONE_THREAD | PPM_CL_CLONE_FILES) else p.fdtable.copy())
     exe = P.get_str(evt, "exe")
     if exe is not None:
         child.exe = exe
