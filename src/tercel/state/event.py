@@ -8,6 +8,7 @@ past the event's end reads as ``None``.
 
 from __future__ import annotations
 
+import operator
 import socket
 import struct
 from itertools import accumulate
@@ -455,17 +456,19 @@ def _layout(info: et.EventInfo, etype: int, n: int) -> Layout | None:
         return None
     fmts: list[str] = []
     var = -1
+    nvar = 0
     for i in range(n):
         f = _FIXED_FMT.get(params[i].type)
         if f is None:
-            if var >= 0:
-                return None
+            nvar += 1
             var = i
             f = ""
         fmts.append(f)
     width = 4 if info.large_payload else 2
     lens = struct.Struct(f"<{n}{'I' if width == 4 else 'H'}").unpack_from
     data = HEADER_LEN + n * width  # offset of the first parameter
+    if nvar > 1:
+        return _segments(params, fmts, lens, data)
     if var < 0:
         expected = tuple(struct.calcsize(f) for f in fmts)
         total = data + sum(expected)
@@ -502,3 +505,54 @@ def _layout(info: et.EventInfo, etype: int, n: int) -> Layout | None:
             vals.extend(suf(buf, b))
         return vals
     return one_var
+
+
+def _segments(params: tuple[et.ParamInfo, ...], fmts: list[str], lens: Any, data: int) -> Layout:
+    """The layout of events with several variable-size parameters (clone, execve...): runs of
+    fixed-size integers unpack with one struct each, the others with their decoder."""
+    fixed = [k for k, f in enumerate(fmts) if f]
+    expected = tuple(struct.calcsize(fmts[k]) for k in fixed)
+    pick = operator.itemgetter(*fixed) if len(fixed) > 1 else None
+    only = fixed[0] if len(fixed) == 1 else -1
+    # steps: a run of fixed params (first index, byte size, unpacker) or one variable param
+    # (its index, 0, decoder, ParamInfo)
+    steps: list[tuple[int, int, Any, Any]] = []
+    k = 0
+    n = len(fmts)
+    while k < n:
+        if fmts[k]:
+            j = k
+            while j < n and fmts[j]:
+                j += 1
+            run = struct.Struct("<" + "".join(fmts[k:j]))
+            steps.append((k, run.size, run.unpack_from, None))  # usual lengths: checked first
+            k = j
+        else:
+            p = params[k]
+            steps.append((k, 0, _DECODERS[p.type] if p.type < _NDEC else _raw, p))
+            k += 1
+    plan = tuple(steps)
+
+    def segments(buf: Any, off: int, elen: int) -> list[Any] | None:
+        if off + elen > len(buf):
+            return None
+        ls = lens(buf, off + HEADER_LEN)
+        if pick is not None:
+            if pick(ls) != expected:
+                return None
+        elif only >= 0 and (ls[only],) != expected:
+            return None
+        if data + sum(ls) != elen:
+            return None
+        pos = off + data
+        out: list[Any] = []
+        for first, size, fn, p in plan:
+            if size:
+                out.extend(fn(buf, pos))
+                pos += size
+            else:
+                b = pos + ls[first]
+                out.append(fn(buf, pos, b, p))
+                pos = b
+        return out
+    return segments

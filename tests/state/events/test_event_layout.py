@@ -68,3 +68,22 @@ def test_random_parameter_bytes_decode_alike(data: bytes, which: int, tail: byte
     params[which] = data
     raw = encode_event(1, 2, 307, params) + tail
     assert Event(raw, 0).values() == lazy_values(raw, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=12), min_size=21, max_size=21), st.integers(0, 20), st.booleans())
+def test_several_variable_parameters_decode_alike(params: list[bytes], usual: int, fix: bool) -> None:
+    # clone exit (newest, 21 params: strings, buffers and integers): usual lengths for the
+    # integers where ``fix``, random bytes elsewhere
+    from tercel.state import eventtable as et
+
+    info = et.TABLE[223]
+    if fix:
+        from tercel.state.event import _FIXED_FMT
+
+        for i, p in enumerate(info.params[:21]):
+            f = _FIXED_FMT.get(p.type)
+            if f and i != usual:
+                params[i] = bytes(range(1, struct.calcsize(f) + 1))
+    raw = encode_event(1, 2, 223, params)
+    assert Event(raw, 0).values() == lazy_values(raw, 0)
