@@ -130,3 +130,21 @@ def test_fields_of_a_container_thread_with_k8s_labels(podman: Podman) -> None:
         "k8s.pod.label[app]": "web", "k8s.pod.labels": "app:web", "container.label[app]": "web",
         "container.labels": "app:web",
     }
+
+
+def test_existing_containers_are_listed_at_start_and_threads_end(podman: Podman) -> None:
+    import threading
+
+    _name, full = podman.run("--label", "team=green")
+    before = {t.name for t in threading.enumerate()}
+    meta = _meta(podman).start()
+    try:
+        end = time.monotonic() + 10
+        while full[:12] not in meta.known() and time.monotonic() < end:
+            time.sleep(0.02)
+        assert full[:12] in meta.known()  # nobody asked: the start-up listing did
+        assert {t.name for t in threading.enumerate()} - before == {"tercel-containers", "tercel-containers-podman"}
+    finally:
+        meta.stop()
+    time.sleep(0.1)
+    assert not {t.name for t in threading.enumerate() if t.name.startswith("tercel-containers")}
