@@ -98,12 +98,35 @@ def test_bad_answers_raise_engine_error(server: _Server, monkeypatch: pytest.Mon
 
 def test_store_survives_a_bad_runtime_and_reads_events(server: _Server) -> None:
     server.routes["/v1.40/containers/json"] = (200, b'[{"Id": 5}, "x", {"Id": "' + b"cd" * 32 + b'"}]', 0.0)
-    server.routes["/v1.40/containers/" + "cd" * 6 + "/json"] = (200, b"{}", 0.0)  # no Id: malformed
+    server.routes["/v1.40/containers/" + "cd" * 32 + "/json"] = (200, b"{}", 0.0)  # no Id: malformed
     server.routes["/v1.40/events"] = (200, b'garbage\n{"Actor": {"ID": "' + b"ab" * 32 + b'"}}\n[]', 0.0)
-    server.routes["/v1.40/containers/" + "ab" * 6 + "/json"] = (200, json.dumps(GOOD).encode(), 0.0)
+    # an event names the full id: that is what the runtime is asked about
+    server.routes["/v1.40/containers/" + "ab" * 32 + "/json"] = (200, json.dumps(GOOD).encode(), 0.0)
     with ContainerMetadata([Engine("docker", _path(server), timeout=0.5)]) as meta:
         end = time.monotonic() + 5
         while "ab" * 6 not in meta.known() and time.monotonic() < end:
             time.sleep(0.02)
         assert meta.known() == ["ab" * 6]  # from the event stream; the malformed one was skipped
         assert any("without an Id" in e for e in meta.errors), meta.errors
+
+
+def test_crio_is_asked_with_the_full_id_from_cgroups(server: _Server) -> None:
+    """CRI-O's inspect endpoint knows full ids only: a miss asks with the id in the thread's cgroups."""
+    from tercel.state.container_info import full_id_from_cgroups
+
+    full = "ef" * 32
+    cgroups = (("cpu", f"/kubepods.slice/kubepods-pod1.slice/crio-{full}.scope"), ("memory", "/"))
+    assert full_id_from_cgroups(cgroups) == full
+    assert full_id_from_cgroups((("cpu", "/process_api/" + "a" * 32),)) is None
+    server.routes["/containers/" + full] = (200, json.dumps({
+        "name": "k8s_app_p", "image": "quay.io/a/b:1", "sandbox": "12" * 32,
+        "labels": {"io.kubernetes.container.name": "app", "io.kubernetes.pod.name": "p",
+                   "io.kubernetes.pod.namespace": "ns"}}).encode(), 0.0)
+    with ContainerMetadata([Engine("cri-o", _path(server), timeout=0.5)]) as meta:
+        assert meta.get(full[:12], cgroups) is None
+        end = time.monotonic() + 5
+        while meta.get(full[:12]) is None and time.monotonic() < end:
+            time.sleep(0.02)
+        info = meta.get(full[:12])
+        assert info is not None and (info.type, info.name, info.full_id, info.image_repo) == ("cri-o", "app", full, "quay.io/a/b")
+        assert info.labels["io.kubernetes.pod.namespace"] == "ns" and info.pod_sandbox_id == "12" * 32

@@ -36,7 +36,7 @@ def info_of(evt: Any) -> ci.ContainerInfo | None:
     if cid == HOST:
         return _HOST_INFO
     store = cm.store_for(I.current())
-    return None if store is None else store.get(cid)
+    return None if store is None else store.get(cid, t.cgroups)
 
 
 def _field(name: str, get: Callable[[ci.ContainerInfo], Any]) -> None:
@@ -122,7 +122,7 @@ def _container_id(_arg: str | None) -> Extractor:
         if cid != HOST:
             live = cm.active()
             if live is not None:
-                live.get(cid)
+                live.get(cid, t.cgroups)
         return cid
     return fn
 

@@ -189,17 +189,18 @@ class ContainerMetadata:
         self.stop()
 
     # --- the event path ---------------------------------------------------------------------------
-    def get(self, cid: str) -> ci.ContainerInfo | None:
+    def get(self, cid: str, cgroups: Any = None) -> ci.ContainerInfo | None:
         """Cached metadata of a container (12-character id); on a miss a lookup is queued and None
-        returned at once."""
+        returned at once. ``cgroups`` (the thread's) give the full id runtimes such as CRI-O need."""
         info = self._cache.get(cid)
         if info is None and self.running:
-            self.request(cid)
+            self.request(cid, cgroups=cgroups)
         return info
 
-    def request(self, cid: str, force: bool = False) -> None:
-        """Queue a lookup (never blocks; ignored while a miss for the id is still fresh unless
-        ``force``)."""
+    def request(self, cid: str, force: bool = False, *, full_id: str = "", cgroups: Any = None) -> None:
+        """Queue a lookup of a 12-character id (never blocks; ignored while a miss for the id is
+        still fresh unless ``force``). The full id, when known or found in ``cgroups``, is what the
+        runtime is asked about."""
         if not self.running or cid in self._pending or cid == HOST or not cid:
             return
         if not force:
@@ -208,11 +209,13 @@ class ContainerMetadata:
             until = self._negative.get(cid)
             if until is not None and until > time.monotonic():
                 return
+        if not full_id and cgroups:
+            full_id = ci.full_id_from_cgroups(cgroups) or ""
         self._pending.add(cid)
         if force:
             self._forced.add(cid)
         try:
-            self._queue.put_nowait(cid)
+            self._queue.put_nowait(full_id if full_id.startswith(cid) else cid)
         except queue.Full:
             self._pending.discard(cid)
             self._forced.discard(cid)
@@ -256,13 +259,15 @@ class ContainerMetadata:
         now = time.monotonic()
         return [e for e in self.engines if self._down_until.get(id(e), 0.0) <= now and _is_socket(e.path)]
 
-    def _lookup(self, cid: str) -> None:
+    def _lookup(self, ref: str) -> None:
+        """Ask the engines about a container (12-character or full id)."""
         from tercel.state.container_engines import EngineError
 
+        cid = ref[: ci.SHORT_ID_LEN]
         self.lookups += 1
         for eng in self._usable():
             try:
-                info = eng.inspect(cid)
+                info = eng.inspect(ref)
             except (EngineError, ValueError) as exc:
                 self._error(str(exc))
                 if getattr(exc, "unreachable", False):  # a bad answer about one id keeps the engine
@@ -294,23 +299,23 @@ class ContainerMetadata:
             for full in ids[: self.cache_size]:
                 if self._stop.is_set():
                     return
-                short = full[: ci.SHORT_ID_LEN]
-                if short not in self._cache:
-                    self._lookup(short)
+                if full[: ci.SHORT_ID_LEN] not in self._cache:
+                    self._lookup(full)
                 while self._serve(0.0):  # asked-for ids (alerts waiting) go before the listing
                     pass
 
     def _serve(self, timeout: float) -> bool:
         """Answer one queued request (waiting up to ``timeout``); False when none came."""
         try:
-            cid = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+            ref = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
         except queue.Empty:
             return False
-        if not cid or self._stop.is_set():
+        if not ref or self._stop.is_set():
             return False
+        cid = ref[: ci.SHORT_ID_LEN]
         try:
             if cid in self._forced or cid not in self._cache:
-                self._lookup(cid)
+                self._lookup(ref)
         except Exception as exc:  # a worker must survive anything a runtime answers
             self._error(f"container {cid}: {exc!r}")
         finally:
@@ -331,7 +336,7 @@ class ContainerMetadata:
             if _is_socket(eng.path):
                 try:
                     for full in eng.events(self._stop):
-                        self.request(full[: ci.SHORT_ID_LEN], force=True)
+                        self.request(full[: ci.SHORT_ID_LEN], force=True, full_id=full)
                 except EngineError as exc:
                     self._error(str(exc))
             self._stop.wait(1.0)
