@@ -183,15 +183,16 @@ class Event:
         return v
 
     def values(self) -> list[Any]:
-        """Every parameter decoded, in order (``nparams`` entries): the cheap way for a consumer
-        that needs most of them. Do not modify the list."""
+        """Every parameter decoded, in order: the cheap way for a consumer that needs most of
+        them. Parameters past the list's end (a corrupt count) read as None. Do not modify it."""
         vals = self._vals
         if vals is None:
             vals = self._decode()
         if vals.__class__ is list:
             return vals
+        offs = self._offs if self._offs is not None else self._load_offsets()
         param = self.param
-        return [param(i) for i in range(self.nparams)]
+        return [param(i) for i in range(min(self.nparams, len(offs) - 1))]
 
     def _decode(self) -> Any:
         """First parameter access: when the parameter lengths are the usual ones of this (type,

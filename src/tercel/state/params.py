@@ -49,6 +49,40 @@ def get(evt: Any, name: str) -> Any:
         return None
 
 
+class Named:
+    """The parameters of one event by name, decoded in one pass (``Event.values``): for parsers
+    that read many of them (clone, execve). Same values and None rules as ``get``."""
+
+    __slots__ = ("evt", "idx", "vals")
+
+    def __init__(self, evt: Any) -> None:
+        self.evt = evt
+        self.idx = index(evt)
+        try:
+            self.vals: list[Any] | None = evt.values()
+        except Exception:  # not an Event with values(): parameter by parameter
+            self.vals = None
+
+    def get(self, name: str) -> Any:
+        vals = self.vals
+        if vals is None:
+            return get(self.evt, name)
+        i = self.idx.get(name)
+        return vals[i] if i is not None and i < len(vals) else None
+
+    def int(self, name: str) -> int | None:
+        v = self.get(name)
+        return v if isinstance(v, int) else None
+
+    def str(self, name: str) -> str | None:
+        v = self.get(name)
+        if isinstance(v, str):
+            return v
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            return bytes(v).split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+        return None
+
+
 def raw(evt: Any, name: str) -> bytes | None:
     i = index(evt).get(name)
     if i is None or i >= evt.nparams:
@@ -84,7 +118,8 @@ def split_nul(v: Any) -> tuple[str, ...]:
         return ()
     if b.endswith(b"\0"):
         b = b[:-1]
-    return tuple(x.decode("utf-8", "surrogateescape") for x in b.split(b"\0"))
+    # one decode, then split: NUL never belongs to a multi-byte sequence, so this is item by item
+    return tuple(b.decode("utf-8", "surrogateescape").split("\0"))
 
 
 def parse_cgroups(v: Any) -> tuple[tuple[str, str], ...]:

@@ -95,10 +95,11 @@ def parse_clone(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     res = _res(evt)
     if res is None or res < 0:
         return
-    flags = P.get_int(evt, "flags") or 0
-    tid_p = P.get_int(evt, "tid")
-    pid_p = P.get_int(evt, "pid")
-    ptid_p = P.get_int(evt, "ptid")
+    q = P.Named(evt)
+    flags = q.int("flags") or 0
+    tid_p = q.int("tid")
+    pid_p = q.int("pid")
+    ptid_p = q.int("ptid")
     threads = insp.threads
     if res == 0:
         # the child's side: the event's own thread is the new one
@@ -138,18 +139,20 @@ def parse_clone(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
 
 
 def _fill_vids(child: ThreadInfo, evt: Any) -> None:
-    vtid, vpid = P.get_int(evt, "vtid"), P.get_int(evt, "vpid")
+    q = P.Named(evt)
+    vtid, vpid = q.int("vtid"), q.int("vpid")
     if vtid is not None:
         child.vtid = vtid
     if vpid is not None:
         child.vpid = vpid
-    ts = P.get_int(evt, "pidns_init_start_ts")
+    ts = q.int("pidns_init_start_ts")
     if ts:
         child.pidns_init_start_ts = ts
 
 
 def _new_child(insp: Inspector, evt: Any, parent: ThreadInfo | None, tid: int, pid: int, ptid: int,
                flags: int) -> ThreadInfo:
+    q = P.Named(evt)
     if parent is None:
         child = ThreadInfo(tid=tid, pid=pid, ptid=ptid)
     else:
@@ -165,24 +168,24 @@ def _new_child(insp: Inspector, evt: Any, parent: ThreadInfo | None, tid: int, p
             pidns_init_start_ts=p.pidns_init_start_ts, euid=p.euid, egid=p.egid, uid=p.uid, gid=p.gid,
             comm=p.comm, exe=p.exe, args=p.args, cgroups=p.cgroups, container_id=p.container_id,
             fdtable=p.fdtable if flags & (PPM_CL_CLONE_THREAD | PPM_CL_CLONE_FILES) else p.fdtable.copy())
-    exe = P.get_str(evt, "exe")
+    exe = q.str("exe")
     if exe is not None:
         child.exe = exe
-    a = P.get(evt, "args")
+    a = q.get("args")
     if a is not None:
         child.args = P.split_nul(a)
-    comm = P.get_str(evt, "comm")
+    comm = q.str("comm")
     child.comm = comm if comm is not None else (child.comm or exe or "")
-    cwd = P.get_str(evt, "cwd")
+    cwd = q.str("cwd")
     if cwd and parent is None:
         child.set_cwd(cwd)
-    fdlimit = P.get_int(evt, "fdlimit")
+    fdlimit = q.int("fdlimit")
     if fdlimit is not None:
         child.fdlimit = fdlimit
-    cg = P.get(evt, "cgroups")
+    cg = q.get("cgroups")
     if cg is not None:
         child.set_cgroups(P.parse_cgroups(cg))
-    uid, gid = P.get_int(evt, "uid"), P.get_int(evt, "gid")
+    uid, gid = q.int("uid"), q.int("gid")
     if uid is not None:
         child.uid = child.euid = uid & 0xFFFFFFFF
     if gid is not None:
@@ -197,65 +200,66 @@ def parse_execve(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
     res = _res(evt)
     if res is None or res < 0:
         return
+    q = P.Named(evt)
     if th is None:
         th = insp.threads.add(ThreadInfo(tid=evt.tid, pid=evt.tid))
         evt.thread = th
     th.invalid = False  # an unknown thread: the execve exit describes it
     enter = enter_of(evt, th)
-    exe = P.get_str(evt, "exe")
+    exe = q.str("exe")
     if exe is not None:
         th.exe = exe
-    a = P.get(evt, "args")
+    a = q.get("args")
     if a is not None:
         th.args = P.split_nul(a)
     for name, attr in (("pid", "pid"), ("ptid", "ptid")):
-        v = P.get_int(evt, name)
+        v = q.int(name)
         if v is not None:
             setattr(th, attr, v)
-    comm = P.get_str(evt, "comm")
+    comm = q.str("comm")
     th.comm = comm if comm is not None else (exe or th.comm)
     for name, attr in (("fdlimit", "fdlimit"), ("pgft_maj", "pfmajor"), ("pgft_min", "pfminor"),
                        ("vm_size", "vmsize_kb"), ("vm_rss", "vmrss_kb"), ("vm_swap", "vmswap_kb"),
                        ("cap_inheritable", "cap_inheritable"), ("cap_permitted", "cap_permitted"),
                        ("cap_effective", "cap_effective"), ("exe_ino", "exe_ino"),
                        ("exe_ino_ctime", "exe_ino_ctime"), ("exe_ino_mtime", "exe_ino_mtime")):
-        v = P.get_int(evt, name)
+        v = q.int(name)
         if v is not None:
             setattr(th, attr, v)
-    cg = P.get(evt, "cgroups")
+    cg = q.get("cgroups")
     if cg is not None:
         th.set_cgroups(P.parse_cgroups(cg))
-    env = P.get(evt, "env")
+    env = q.get("env")
     if env is not None:
         th.env = P.split_nul(env)
-    tty = P.get_int(evt, "tty")
+    tty = q.int("tty")
     if tty is not None:
         th.tty = tty & 0xFFFFFFFF
-    v = P.get_int(evt, "vpgid")  # 2022 called it "pgid" (same index)
+    v = q.int("vpgid")  # 2022 called it "pgid" (same index)
     if v is not None:
         th.vpgid = v
     if evt.nparams > 28:  # newest: the host pgid is appended as a second "pgid"
         v = evt.param(28)
         if isinstance(v, int):
             th.pgid = v
-    v = P.get_int(evt, "loginuid")
+    v = q.int("loginuid")
     if v is not None:
         th.loginuid = v & 0xFFFFFFFF
-    fl = P.get_int(evt, "flags")
+    fl = q.int("flags")
     if fl is not None:
         th.exe_writable = bool(fl & PPM_EXE_WRITABLE)
         th.exe_upper_layer = bool(fl & PPM_EXE_UPPER_LAYER)
         th.exe_from_memfd = bool(fl & PPM_EXE_FROM_MEMFD)
         th.exe_lower_layer = bool(fl & PPM_EXE_LOWER_LAYER)
-    uid, gid = P.get_int(evt, "uid"), P.get_int(evt, "gid")
+    uid, gid = q.int("uid"), q.int("gid")
     if uid is not None:
         th.uid = th.euid = uid & 0xFFFFFFFF
     if gid is not None:
         th.gid = th.egid = gid & 0xFFFFFFFF
     # the executable's path: newest drivers send it; 2022 takes the enter event's filename
-    path = P.get_str(evt, "trusted_exepath") or None
+    path = q.str("trusted_exepath") or None
     if path is None:
-        fname = P.get_str(evt, "filename")
+        fname = q.str("filename")
         if fname is None and enter is not None:
             fname = P.get_str(enter, "filename")
             if fname is None:
