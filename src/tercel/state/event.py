@@ -491,7 +491,7 @@ def _layout(info: et.EventInfo, etype: int, n: int) -> Layout | None:
 
     def one_var(buf: Any, off: int, elen: int) -> list[Any] | None:
         end = off + elen
-        if end > len(buf):
+        if end > len(buf) or elen < data:
             return None
         ls = lens(buf, off + HEADER_LEN)
         if ls[:var] != pre_exp or ls[var + 1:] != suf_exp:
@@ -535,7 +535,7 @@ def _segments(params: tuple[et.ParamInfo, ...], fmts: list[str], lens: Any, data
     plan = tuple(steps)
 
     def segments(buf: Any, off: int, elen: int) -> list[Any] | None:
-        if off + elen > len(buf):
+        if off + elen > len(buf) or elen < data:
             return None
         ls = lens(buf, off + HEADER_LEN)
         if pick is not None:

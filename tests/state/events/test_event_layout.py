@@ -89,3 +89,14 @@ def test_several_variable_parameters_decode_alike(params: list[bytes], usual: in
                 params[i] = bytes(range(1, struct.calcsize(f) + 1))
     raw = encode_event(1, 2, 223, params)
     assert Event(raw, 0).values() == lazy_values(raw, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([5, 223, 293, 307]), st.integers(0, 40), st.integers(26, 90), st.binary(max_size=90))
+def test_hostile_counts_and_lengths_never_raise(etype: int, nparams: int, elen: int, body: bytes) -> None:
+    # a header whose count and length disagree with the bytes that follow (no reader checks)
+    raw = struct.pack("<QqIHI", 1, 2, elen, etype, nparams) + body
+    e = Event(raw, 0)
+    vals = e.values()
+    assert [e.param(i) for i in range(len(vals))] == vals
+    assert e.param(nparams + 1) is None
