@@ -91,6 +91,7 @@ class Inspector:
         self.created_fd: int | None = None  # set by a parser that made an fd
         self._plans: list[_Plan | None] = [None] * 1024
         self._factory = event_factory
+        self._custom_factory = event_factory
         # per type code: a handler that does an event's state work from its raw bytes, for codes no
         # consumer wants as Events (see set_wanted); None: build the Event
         self._fast: list[Any] | None = None
@@ -159,8 +160,10 @@ class Inspector:
             self._fast = None
             return
         fast: list[Any] = [None] * _NFAST
-        # wanted or not, an openat exit is decoded and parsed in one go
-        fast[_OPENAT_2_X_CODE] = Inspector._openat_exit
+        # wanted or not, an openat exit is decoded and parsed in one go (into the state layer's
+        # own Event: not with an event factory of the caller's)
+        if self._custom_factory is None:
+            fast[_OPENAT_2_X_CODE] = Inspector._openat_exit
         self._fast = fast
         if wanted is None:
             return
