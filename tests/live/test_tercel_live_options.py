@@ -47,8 +47,6 @@ def tercel(live_ok: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         t.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="app/live.py _open() does not pass engine.modern_ebpf.drop_failed_exit "
-                   "to LiveSource(drop_failed=...): failed exits still reach the rules")
 def test_drop_failed_exit(tercel: tl.Tercel, tmp_path: Path) -> None:
     missing = tmp_path / f"{MARK}-missing-{uuid.uuid4().hex[:8]}"
     present = tmp_path / f"{MARK}-present-{uuid.uuid4().hex[:8]}"

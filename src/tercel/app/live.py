@@ -88,7 +88,8 @@ def _open(session: Any) -> Any:
     preset = int(cfg.get("engine.modern_ebpf.buf_size_preset") or 0)
     ring_mb = _PRESET_MB[preset] if 0 <= preset < len(_PRESET_MB) else 8
     source = _live().LiveSource(syscall_set(session), snaplen=int(cfg.get("falco_libs.snaplen") or 0),
-                                ring_bytes=ring_mb << 20)
+                                ring_bytes=ring_mb << 20,
+                                drop_failed=bool(cfg.get("engine.modern_ebpf.drop_failed_exit")))
     try:
         return source.open()
     except _driver_error() as exc:
