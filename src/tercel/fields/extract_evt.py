@@ -53,8 +53,11 @@ def _flags_idx(evt: Any) -> int:
         i = _NOT_OPEN
     else:
         i = P.index(evt).get("flags", -1)
-    if getattr(evt.info, "name", None) == evt.name:  # not a GENERIC event (whose name varies)
-        _FLAGS_IDX[evt.type] = i
+    # kept per type code for the event table's own entries (not GENERIC events, whose name
+    # varies, nor events carrying a description of their own)
+    t = evt.type
+    if 0 <= t < et.PPM_EVENT_MAX and evt.info is et.TABLE[t] and evt.info.name == evt.name:
+        _FLAGS_IDX[t] = i
     return i
 
 
@@ -298,8 +301,9 @@ def _register() -> None:
     implement("syscall.type", c(_syscall_type))
     implement("evt.category", c(_category))
     implement("evt.cpu", c(lambda evt: evt.cpu))
-    implement("evt.args", c(lambda evt: render.render_args(evt, STATE_CONTEXT)))
-    implement("evt.info", c(lambda evt: render.render_args(evt, STATE_CONTEXT)))
+    # Current Falco ends evt.args without the trailing blank sysdig 0.29 printed.
+    implement("evt.args", c(lambda evt: render.render_args(evt, STATE_CONTEXT, trailing_space=False)))
+    implement("evt.info", c(lambda evt: render.render_args(evt, STATE_CONTEXT, trailing_space=False)))
     implement("evt.arg", _arg)
     implement("evt.rawarg", _rawarg)
     implement("evt.buffer", c(_buffer))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tercel.capture import records as R
 from tercel.capture.records import GroupRecord, UserRecord
+from tercel.state import eventtable as et
 from tercel.state import params as P
 from tercel.state.container_meta import parse_async_event, parse_container_event
 from tercel.state.fdinfo import (
@@ -409,7 +410,8 @@ _OPEN_IDX: dict[int, tuple[int, int, int, int, int, int]] = {}
 def _open_idx(evt: Any) -> tuple[int, int, int, int, int, int]:
     idx = P.index(evt)
     t = tuple(idx.get(n, -1) for n in ("fd", "name", "flags", "dirfd", "dev", "ino"))
-    _OPEN_IDX[evt.type] = t  # type: ignore[assignment]
+    if 0 <= evt.type < et.PPM_EVENT_MAX and evt.info is et.TABLE[evt.type]:  # the table's own entry
+        _OPEN_IDX[evt.type] = t  # type: ignore[assignment]
     return t  # type: ignore[return-value]
 
 
