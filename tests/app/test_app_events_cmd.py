@@ -21,7 +21,8 @@ def test_default_output_is_sysdigs(tercel, name):
     assert ours.returncode == 0, ours.stderr
     theirs = subprocess.run(["sysdig", "-r", str(cap)], capture_output=True, text=True, env={"TZ": "UTC"},
                             timeout=120)
-    assert ours.stdout == theirs.stdout
+    # Line for line, but for the blank sysdig 0.29 leaves after evt.args (current Falco has none).
+    assert [x.rstrip(" ") for x in ours.stdout.split("\n")] == [x.rstrip(" ") for x in theirs.stdout.split("\n")]
 
 
 def test_filter_and_format(tercel):

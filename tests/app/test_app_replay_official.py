@@ -11,13 +11,7 @@ Permanent differences (tercel is right, by design):
     tercel reports the host (container.id=host, container.name=host, and empty image repository and
     tag as Falco prints for host processes).
 
-Differences owned by other layers, tolerated here until they land (each one listed; any other field
-difference fails the test):
-  * user.loginname: Falco prints "<NA>" for loginuid -1, tercel gives no value (fields).
-  * evt.arg.flags of execve: Falco adds EXE_UPPER_LAYER / EXE_FROM_MEMFD (state: exe flags).
-  * proc.aname[2] of the container's first process: Falco "conmon", tercel "runc" (state: reparenting).
-  * container.start_ts (containers), fd.type / fd.l4proto / evt.args of an AF_PACKET socket
-    (fd type "o", socket flags parameter).
+No other difference is tolerated: every other output field and every text segment must be Falco's.
 """
 
 from __future__ import annotations
@@ -30,8 +24,7 @@ import pytest
 from app_helpers import shared_path
 
 HOST_QUIRK = {"container.id", "container.name", "container.image.repository", "container.image.tag"}
-PENDING = {"user.loginname", "evt.arg.flags", "proc.aname[2]", "container.start_ts", "fd.type", "fd.l4proto",
-           "evt.args"}
+PENDING: set[str] = set()
 
 
 @pytest.fixture(scope="module")

@@ -85,10 +85,11 @@ DELIBERATE: dict[str, tuple[Callable[[Any, str, str], bool], str]] = {
     "group.gid": (lambda evt, s, t: int(s) > 0xFFFFFFFF,
                   "sysdig 0.29 stores the gid of threads created by clone in a 64-bit slot and "
                   "prints garbage above 2^32; tercel prints the gid"),
-    "evt.args": (lambda evt, s, t: evt.name in _UIDS,
-                 "user/group names of uid/gid parameters (uid=0(root)) are not resolved by "
+    "evt.args": (lambda evt, s, t: evt.name in _UIDS or s == t + " ",
+                 "sysdig 0.29 ends the list with a blank, current Falco does not (tercel follows "
+                 "Falco); user/group names of uid/gid parameters (uid=0(root)) are not resolved by "
                  "tercel.state.render yet"),
-    "evt.info": (lambda evt, s, t: evt.name in _UIDS, "as evt.args"),
+    "evt.info": (lambda evt, s, t: evt.name in _UIDS or s == t + " ", "as evt.args"),
     "evt.arg[0]": (lambda evt, s, t: evt.name in _UIDS, "as evt.args"),
     "evt.arg[1]": (lambda evt, s, t: evt.name in _UIDS, "as evt.args"),
 }
