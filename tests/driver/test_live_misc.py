@@ -170,3 +170,32 @@ def test_drop_failed_keeps_failed_exits_in_the_kernel(tmp_path: Path) -> None:
         assert all(e.param_named("fd") >= 0 for e in got)
     finally:
         src.close()
+
+
+def test_stop_hands_out_what_the_kernel_already_sent(tmp_path: Path) -> None:
+    """A capture stopped by a signal keeps the events from before the signal (close() drops them)."""
+    import struct
+
+    from tercel.state.event import Event
+
+    reason = live_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    src = LiveSource({"openat"}, scan_proc=False)
+    try:
+        src.open()
+    except DriverError as exc:
+        pytest.skip(f"eBPF unavailable here: {exc}")
+    try:
+        target = tmp_path / "stop-drain"
+        target.write_text("x")
+        r = run_py("import os, sys\nprint(os.getpid(), flush=True)\n"
+                   "for _ in range(1000): os.close(os.open(sys.argv[1], os.O_RDONLY))", str(target))
+        pid = int(r.stdout.split()[0])
+        src.stop()  # nothing was read yet: all 1000 opens are still in the ring
+        mine = [1 for buf, off, cpu, _ in src
+                if struct.unpack_from("<Q", buf, off + 8)[0] == pid
+                and Event(buf, off, cpu, 0).param_named("name") == str(target)]
+        assert len(mine) == 1000
+    finally:
+        src.close()

@@ -114,7 +114,9 @@ class LiveSource:
         return os.getpid()
 
     def stop(self) -> None:
-        """Make iteration end after the current batch (safe from another thread or a signal handler)."""
+        """Make iteration end (safe from another thread or a signal handler): the current batch and
+        the records the kernel had already committed are still handed out, so a capture stopped by a
+        signal keeps every event from before it. close() ends iteration at once."""
         self._stop.set()
 
     def close(self) -> None:
@@ -139,10 +141,29 @@ class LiveSource:
         self.received += len(offs)
         return chunk, [o + 8 for o in offs]
 
+    def _drain(self) -> Iterator[tuple[bytes, list[int]]]:
+        """Batches up to the producer position seen now (bounded by the ring size)."""
+        with self._lock:
+            ring = self.driver.ring
+            target = ring.produced() if ring is not None else 0
+        while True:
+            with self._lock:
+                ring = self.driver.ring
+                if ring is None or ring.consumed() >= target:
+                    return
+                chunk, offs = ring.read_batch()
+            if not offs:
+                return
+            self.received += len(offs)
+            yield chunk, [o + 8 for o in offs]
+
     def __iter__(self) -> Iterator[RawEvent]:
         unpack = _CPU.unpack_from
         while not self._stop.is_set():
             chunk, offs = self.poll()
+            for off in offs:
+                yield chunk, off, unpack(chunk, off - 8)[0], 0
+        for chunk, offs in self._drain():
             for off in offs:
                 yield chunk, off, unpack(chunk, off - 8)[0], 0
 

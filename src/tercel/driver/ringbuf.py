@@ -35,6 +35,14 @@ class RingReader:
         self._epoll = select.epoll()
         self._epoll.register(map_fd, select.EPOLLIN)
 
+    def produced(self) -> int:
+        """The producer position (bytes ever reserved in the ring)."""
+        return int(self._prod[0])
+
+    def consumed(self) -> int:
+        """The consumer position (bytes ever released by this reader)."""
+        return int(self._cons[0])
+
     def pending(self) -> int:
         """Bytes committed or reserved by the producer and not yet consumed."""
         return int(self._prod[0] - self._cons[0])
