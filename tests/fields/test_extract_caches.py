@@ -38,6 +38,9 @@ def _field(name: str) -> Any:
 
 
 def test_fake_event_does_not_poison_the_flags_index() -> None:
+    from tercel.fields import extract_evt
+
+    extract_evt._FLAGS_IDX.clear()  # as in a fresh process where the fake comes first
     is_read, is_write = _field("evt.is_open_read"), _field("evt.is_open_write")
     assert is_write(_Fake()) is True and is_read(_Fake()) is False
     real = Event(encode_event(1, 2, 307, [struct.pack("<q", 2), struct.pack("<q", -100), b"/etc/x\0",
