@@ -63,3 +63,23 @@ def test_storm_drops_raise_the_internal_alert(tercel: tl.Tercel, tmp_path: Path)
     detected = int(err.split("event drop detected: ")[1].split()[0])
     assert detected >= 1
     assert "num times actions taken: 1" in err  # one token: rate 1/30 s, max_burst 1
+
+
+def test_capture_reports_kernel_drops(live_ok: None, tmp_path: Path) -> None:
+    """`tercel capture` recording every syscall while storms starve it of CPU: the ring overflows and
+    the capture says so (the file misses events) instead of ending as if complete."""
+    target = tmp_path / "storm-target"
+    target.write_text("x")
+    cap = tmp_path / "storm.scap"
+    rec = subprocess.Popen(tl.tercel_cmd("capture", "-w", str(cap), "-M", "4"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    end = time.monotonic() + 30
+    while not cap.exists() and rec.poll() is None and time.monotonic() < end:
+        time.sleep(0.05)
+    storms = [subprocess.Popen([sys.executable, "-c", STORM, str(target), "2.5"]) for _ in range(3)]
+    for p in storms:
+        p.wait(30)
+    _, err = rec.communicate(timeout=60)
+    assert rec.returncode == 0, err
+    assert "events written to" in err
+    assert "events dropped by the kernel (ring buffer full)" in err and "is incomplete" in err, err

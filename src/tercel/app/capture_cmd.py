@@ -70,6 +70,13 @@ def run(args: CaptureArgs) -> int:
             timer.cancel()
         for s, h in old.items():
             signal.signal(s, h)
+        try:
+            dropped = int(source.counters().dropped)  # the kernel's count since the driver was loaded
+        except Exception:  # counters unreadable: say nothing rather than fail the capture
+            dropped = 0
         source.close()
     sys.stderr.write(f"{written} events written to {args.output}\n")
+    if dropped:  # drops are never silent: the file misses events
+        sys.stderr.write(f"tercel capture: {dropped} events dropped by the kernel (ring buffer full): "
+                         f"{args.output} is incomplete\n")
     return 0
