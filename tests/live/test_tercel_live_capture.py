@@ -45,7 +45,8 @@ def setup(live_ok: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         out, err = recorder.communicate(timeout=60)
         assert recorder.returncode == 0, err
         assert "events written to" in err
-        yield {"cap": cap, "args": args, "expects": expects, "live": live_alerts, "tercel": live}
+        yield {"cap": cap, "args": args, "expects": expects, "live": live_alerts, "tercel": live,
+               "recorder_err": err}
     finally:
         if recorder.poll() is None:
             recorder.kill()
@@ -85,7 +86,7 @@ def test_replay_gives_the_same_alerts(setup: dict[str, Any]) -> None:
     for exp, live_alert in zip(setup["expects"], setup["live"], strict=True):
         same = [a for a in replayed if a["rule"] == exp.rule
                 and all(a["output_fields"].get(k) == v for k, v in exp.fields.items())]
-        assert same, f"replay has no {exp.rule} alert with {exp.fields}"
+        assert same, f"replay has no {exp.rule} alert with {exp.fields}; recorder: {setup['recorder_err']}"
         assert untimed(same[0]) == untimed(live_alert)
         # each driver instance converts boot-clock stamps with its own (realtime - boottime) reading,
         # so the two processes' clocks for the same kernel event agree to a few microseconds only
