@@ -53,10 +53,16 @@ def _hostname() -> str:
     return resolve_hostname()
 
 
+def rule_files(paths: list[str]) -> list[str]:
+    """The files to read, in order: a directory stands for its .yaml/.yml files (alphabetical)."""
+    files: list[str] = _rules_module().rule_files(paths)
+    return files
+
+
 def validate_files(files: list[str], cfg: Config) -> Loaded:
     """Every file into one engine, in order (Falco's -V); the ruleset is built only when all are valid."""
     rules = _rules_module()
-    files = rules.rule_files(files)  # a directory stands for its .yaml/.yml files
+    files = rule_files(files)
     _check_readable(files)
     loader = rules.RuleLoader()
     results = [loader.load_file(f) for f in files]
