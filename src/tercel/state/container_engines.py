@@ -111,13 +111,6 @@ class Engine:
         return cid
 
     # --- API ------------------------------------------------------------------------------------
-    def ping(self) -> bool:
-        try:
-            status, _body, _resp = self._request("/_ping" if self.kind != "cri-o" else "/info")
-        except EngineError:
-            return False
-        return status == 200
-
     def inspect(self, cid: str) -> ci.ContainerInfo | None:
         cid = self._safe_id(cid)
         try:

@@ -230,10 +230,6 @@ class Event:
     def param_index(self, name: str) -> int | None:
         return self.info.index_by_name.get(name)
 
-    def raw_bytes(self) -> bytes:
-        """The whole event (header included), e.g. to write it to a capture."""
-        return bytes(self.buf[self.offset:self.offset + self.len])
-
     def __repr__(self) -> str:
         return f"<Event num={self.num} ts={self.ts} tid={self.tid} {self.direction} {self.name} ({self.type})>"
 

@@ -40,7 +40,6 @@ from tercel.engine.condition.checker import (
     STRING_TYPES,
     Typed,
     check_node,
-    operand_type,
     parse_value,
     resolve_field,
     rhs_values,
@@ -427,10 +426,6 @@ def compile_condition(node: Node) -> Check:
     exec(code, gen.ns)  # generated from the tree: no rule text is part of the code
     fn: Check = gen.ns["_condition"]
     return fn
-
-
-def operand_type_of(node: Operand) -> Typed:
-    return operand_type(node)
 
 
 # --- several rules in one function ------------------------------------------------------------

@@ -161,10 +161,6 @@ class NetSet:
         return False
 
 
-def in_network(value: str, net: Network) -> bool:
-    return NetSet((net,)).match(value)
-
-
 def getopt(args: tuple[str, ...], optstring: str, selector: str | None) -> Any:
     """libsinsp's getopt() transformer: POSIX short options of an argument list. Without a
     selector the stream of options (and their values, '?' for unknown ones); with one, the

@@ -161,12 +161,6 @@ class Ruleset:
         self._reindex()
         return True
 
-    set_enabled = enable_rule
-
-    def reindex(self) -> None:
-        """Rebuild the event-type index (the enabling methods here do it themselves)."""
-        self._reindex()
-
     def get(self, name: str) -> CompiledRule | None:
         return self._by_name.get(name)
 

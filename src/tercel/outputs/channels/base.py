@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from tercel.engine.alert import Alert
-from tercel.outputs.formats import JsonOptions, alert_dict, dump_json, format_json
+from tercel.outputs.formats import JsonOptions, dump_json, format_json
 
 
 class RetryableError(Exception):
@@ -29,9 +29,6 @@ class Item:
         self.json_options = json_options
         self.queued_at = time.monotonic()
         self._json: str | None = None
-
-    def json_dict(self) -> dict[str, Any]:
-        return alert_dict(self.alert, self.json_options)
 
     def json_line(self) -> str:
         if self._json is None:  # a race here computes it twice, harmlessly
