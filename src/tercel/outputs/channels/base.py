@@ -19,7 +19,7 @@ class PermanentError(Exception):
 
 class Item:
     """One alert as channels receive it: the alert, its Falco line (JSON or text, per json_output,
-    already escaped and capped) and, on demand, the JSON dict/line for channels that always speak JSON."""
+    already escaped and capped) and, on demand, the JSON line for channels that always speak JSON."""
 
     __slots__ = ("_json", "alert", "json_options", "line", "queued_at")
 
