@@ -1,4 +1,4 @@
-"""Helpers for the app tests: run the real `tercel` command as a subprocess, find ../shared."""
+"""Helpers for the app tests: run the real `tercel` command as a subprocess (../shared: shared_data)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from shared_data import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO / ".." / "shared"
 
 
 def run_tercel(*args: str, cwd: str | Path | None = None, env: dict[str, str] | None = None,
@@ -23,8 +22,4 @@ def run_tercel(*args: str, cwd: str | Path | None = None, env: dict[str, str] | 
                           cwd=cwd, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def shared_path(*parts: str) -> Path:
-    p = SHARED.joinpath(*parts)
-    if not p.exists():
-        pytest.skip(f"{p} is missing (../shared is not beside the repository)")
-    return p
+__all__ = ["REPO", "run_tercel", "shared_path"]

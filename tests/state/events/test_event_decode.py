@@ -6,8 +6,8 @@ import struct
 import subprocess
 
 import pytest
-from events_support import capture_path, need_sysdig
 
+from shared_data import capture_path, need_sysdig
 from tercel.capture.scap_reader import ScapReader
 from tercel.capture.scap_writer import encode_event, write_capture
 from tercel.state import eventtable as et

@@ -6,10 +6,10 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from events_support import CAPTURES, capture_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared_data import CAPTURES, capture_path
 from tercel.capture.scap_reader import ScapReader
 from tercel.capture.scap_writer import encode_event
 from tercel.state.event import Event

@@ -6,8 +6,8 @@ import re
 import subprocess
 
 import pytest
-from events_support import need_sysdig
 
+from shared_data import need_sysdig
 from tercel.state import eventtable as et
 
 TYPE_NAMES = {v: k[3:] for k, v in vars(et).items() if k.startswith("PT_") and isinstance(v, int)}
