@@ -118,10 +118,11 @@ def run_live(session: Any) -> int:
 def _run_once(session: Any) -> int:
     source = _open(session)
     inspector = pipeline.make_inspector(source)
+    ruleset = session.ruleset
+    inspector.set_wanted(ruleset.wanted_codes())  # no Event for what no rule reads: state work only
     containers = pipeline.start_container_metadata(session.cfg.as_dict())  # container.* / k8s.* fields
     outputs = session.make_outputs()
     stats = AlertStats(session.rule_names())
-    ruleset = session.ruleset
     drops = DropMonitor(session.cfg, outputs, getattr(ruleset, "hostname", ""))
     counted = [0]
     names = session.rule_names()
