@@ -182,11 +182,6 @@ def main() -> None:
     args = ap.parse_args()
     if not FILES[0].is_file():
         raise SystemExit(f"official rule files not found under {OFFICIAL}")
-    try:
-        condapi.cond().compile  # noqa: B018
-        condapi.out().compile_output  # noqa: B018
-    except (ImportError, AttributeError) as e:
-        raise SystemExit(f"the condition compiler / output formats are not available yet: {e}") from None
     bench_load()
     bench_events(args.events)
     bench_replay()

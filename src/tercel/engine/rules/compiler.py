@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tercel.engine.condition.errors import ConditionError, UnknownFieldError
+from tercel.engine.output_format import OutputFormatError
 from tercel.engine.priority import Priority
 from tercel.engine.rules import condapi
 from tercel.engine.rules.collector import Collector, is_list_operator
@@ -308,7 +309,7 @@ class Compiler:
 
     # -- rules ------------------------------------------------------------------------------------------
 
-    def _blame(self, e: Any, r: RuleInfo, macros: tuple[str, ...]) -> Context:
+    def _blame(self, e: ConditionError, r: RuleInfo, macros: tuple[str, ...]) -> Context:
         """Where a type-check error really is. Offsets of errors found after expansion point into
         whatever text the failing node came from: the rule's own text when it uses no macro, else
         the innermost macro whose own tree fails the same way."""
@@ -332,10 +333,10 @@ class Compiler:
         for name in seen:
             m = self.out.macros[name]
             try:
-                condapi.cond().validate(m.node)
+                condapi.cond.validate(m.node)
                 continue
             except ConditionError as err:
-                if getattr(err, "message", None) != getattr(e, "message", None):
+                if err.message != e.message:
                     continue
                 info = self.col.macros[name]
                 assert info.cond_ctx is not None
@@ -343,7 +344,7 @@ class Compiler:
                 via = Context(r.ctx.locations + info.cond_ctx.locations[1:], info.cond_ctx.snippet_pos,
                               info.cond_ctx.file)
                 if not m.refs:  # the offset is in this macro's own text
-                    return cond_ctx(via, info.cond, info.cond_pos, getattr(err, "offset", -1))
+                    return cond_ctx(via, info.cond, info.cond_pos, err.offset)
                 best = best or cond_ctx(via, info.cond, info.cond_pos, -1)
             except Exception:  # only looking for the culprit
                 continue
@@ -369,8 +370,8 @@ class Compiler:
             assert r.output_ctx is not None and r.cond_ctx is not None
             try:
                 formatter = condapi.compile_output(output)
-            except condapi.output_error() as e:
-                msg = getattr(e, "message", None) or str(e)
+            except OutputFormatError as e:
+                msg = e.message
                 if r.skip_if_unknown_filter and _unknown_field_msg(e, msg):
                     self.res.add_warning(WarningCode.LOAD_UNKNOWN_FILTER, msg, r.output_ctx)
                     continue

@@ -17,6 +17,7 @@ from tercel.engine.rules.model import Version, parse_version
 from tercel.engine.rules.reader import ReadConfig, Reader
 from tercel.engine.rules.results import Context, ErrorCode, LoadResult
 from tercel.engine.rules.ruleset import Ruleset, Selector
+from tercel.fields import registry
 
 # tercel's built-in equivalent of Falco's container plugin.
 BUILTIN_PLUGINS: dict[str, str] = {"container": "0.7.1"}
@@ -24,13 +25,7 @@ KNOWN_SOURCES = frozenset({"syscall"})
 
 
 def _field_defined(name: str) -> bool:
-    base = name.split("[", 1)[0]
-    try:
-        from tercel.fields import registry
-
-        return registry.resolve(base) is not None
-    except ImportError:  # no field catalog yet: accept, the condition check will say more
-        return True
+    return registry.resolve(name.split("[", 1)[0]) is not None
 
 
 def rule_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -67,12 +62,7 @@ class RuleLoader:
         self.collector.res = res
         if not self.reader.read(ReadConfig(name, content, res)):
             return res
-        try:
-            out = Compiler(self.collector, res).compile()
-        except ImportError as e:  # the condition language is missing from this installation
-            res.add_error(ErrorCode.LOAD_ERR_COMPILE_CONDITION, f"condition compiler unavailable: {e}",
-                          Context.of_file(name))
-            return res
+        out = Compiler(self.collector, res).compile()
         if out is not None:
             self.compiled = out
         self._check_plugins(res)
