@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rules_support import INCUBATING, SANDBOX, SHARED, STABLE, needs_compiler
+from rules_support import INCUBATING, SANDBOX, SHARED, STABLE
 
 from tercel.engine.rules import RuleLoader, Ruleset
 
@@ -39,7 +39,6 @@ class Evt:
         self.thread = Thread(comm)
 
 
-@needs_compiler
 def test_bucket_first_all_fold_and_errors() -> None:
     from tercel.engine.condition.compiler import compile_bucket
 
@@ -65,7 +64,6 @@ def test_bucket_first_all_fold_and_errors() -> None:
     assert compile_bucket([_compile("not evt.type = execve")], "execve", True, lambda: None)(Evt("execve", "x")) == -1
 
 
-@needs_compiler
 @pytest.mark.slow
 def test_compiled_buckets_and_wanted_codes_change_no_alert() -> None:
     if not (CAPTURE.is_file() and STABLE.is_file()):

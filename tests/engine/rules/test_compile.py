@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 import textwrap
 
-from rules_support import needs_compiler
-
 from tercel.engine.priority import Priority
 from tercel.engine.rules import RuleLoader, format_validation, load_rules, validate_files
 from tercel.engine.rules.results import LoadResult
-
-pytestmark = needs_compiler
 
 
 def load(*texts: str) -> tuple[RuleLoader, list[LoadResult]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-from rules_support import needs_compiler
-
 from tercel.engine.rules import RuleLoader, format_validation, load_rules, validate_files
 
 STABLE_TYPES = set("connect dup dup2 dup3 execve execveat finit_module init_module link linkat open openat openat2 "
@@ -43,7 +41,6 @@ STABLE_RULES = {
 }
 
 
-@needs_compiler
 def test_each_official_file_alone(official):
     for path in official.values():
         ruleset, results = load_rules([path])
@@ -51,7 +48,6 @@ def test_each_official_file_alone(official):
         assert not results[0].errors
 
 
-@needs_compiler
 def test_stable_file_event_types(official):
     ruleset, (res,) = load_rules([official["stable"]])
     assert res.successful
@@ -61,7 +57,6 @@ def test_stable_file_event_types(official):
     assert got == STABLE_RULES
 
 
-@needs_compiler
 def test_all_three_together(official):
     paths = [official["stable"], official["incubating"], official["sandbox"]]
     t0 = time.perf_counter()
@@ -74,7 +69,6 @@ def test_all_three_together(official):
     assert elapsed < 5, elapsed  # the benchmark tracks the 1 s goal; this only catches blow-ups
 
 
-@needs_compiler
 def test_validate_prints_like_falco(official):
     results = validate_files([official["stable"]])
     out, err, ok = format_validation(results)
@@ -85,7 +79,6 @@ def test_validate_prints_like_falco(official):
                                            "warnings": []}]}
 
 
-@needs_compiler
 def test_directory_loads_alphabetically(official, tmp_path):
     (tmp_path / "b.yaml").write_text("- macro: m\n  condition: evt.type = open\n  override:\n    condition: replace\n")
     (tmp_path / "a.yml").write_text("- macro: m\n  condition: evt.type = close\n")

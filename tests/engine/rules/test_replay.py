@@ -7,7 +7,7 @@ import collections
 import json
 
 import pytest
-from rules_support import SHARED, STABLE, needs_compiler
+from rules_support import SHARED, STABLE
 
 from tercel.engine.rules import RuleLoader, Ruleset
 
@@ -15,7 +15,6 @@ CAPTURE = SHARED / "data" / "captures" / "falco044_evtgen_mix.scap"
 EXPECTED = SHARED / "data" / "expected" / "falco044_evtgen_mix.falco-0.44.stable-5.1.0.jsonl"
 
 
-@needs_compiler
 @pytest.mark.slow
 def test_replay_matches_falco_and_plain_dispatch():
     if not (CAPTURE.is_file() and EXPECTED.is_file() and STABLE.is_file()):
