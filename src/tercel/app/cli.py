@@ -125,10 +125,7 @@ def _run(ns: argparse.Namespace, argv: list[str]) -> int:
         sys.stdout.write(info.page_size_text())
         return 0
     if ns.list_events or ns.list_events_old:
-        try:
-            sys.stdout.write(listing.list_events(ns.list_format or ("markdown" if ns.markdown else "text")))
-        except RuntimeError as exc:
-            raise AppError(str(exc)) from None
+        sys.stdout.write(listing.list_events(ns.list_format or ("markdown" if ns.markdown else "text")))
         return 0
     if ns.print_ignored:
         sys.stdout.write(listing.ignored_events_text())

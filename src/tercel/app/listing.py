@@ -8,6 +8,7 @@ import textwrap
 from typing import Any
 
 from tercel.fields import registry
+from tercel.state import eventtable as et
 
 KNOWN_SOURCES = ("syscall",)
 _RULE = "-" * 79
@@ -91,21 +92,9 @@ def list_fields(source: str = "", *, names_only: bool = False, fmt: str = "text"
     return "".join(out)
 
 
-def _event_table() -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module("tercel.state.eventtable")
-    except ImportError:
-        return None
-
-
 def list_events(fmt: str = "text") -> str:
     """Falco's ``--list-events``: syscall events, then meta events, with their parameters."""
-    et = _event_table()
-    if et is None:
-        raise RuntimeError("the event table (tercel.state.eventtable) is not available in this build")
-    rows = _event_rows(et)
+    rows = _event_rows()
     if fmt == "json":
         return json.dumps(rows, indent=2) + "\n"
     out = []
@@ -124,20 +113,15 @@ def list_events(fmt: str = "text") -> str:
     return "".join(out)
 
 
-def _event_rows(et: Any) -> list[dict[str, Any]]:
+def _event_rows() -> list[dict[str, Any]]:
     """Every current event of the table (old versions and unused slots left out), as sysdig -L lists them."""
     type_names = {v: k[3:] for k, v in vars(et).items() if k.startswith("PT_") and isinstance(v, int)}
     rows = []
-    for code in range(int(et.PPM_EVENT_MAX)):
-        try:
-            info = et.info(code)
-        except (KeyError, IndexError, ValueError):
-            continue
-        if info is None or not getattr(info, "known", True) or info.old_version or info.unused:
+    for info in et.TABLE:
+        if not info.known or info.old_version or info.unused:
             continue
         params = [f"{type_names.get(p.type, str(p.type))} {p.name}" for p in info.params]
-        syscall = bool(getattr(info, "is_syscall", True))
-        rows.append({"name": info.name, "dir": info.direction, "category": "syscall" if syscall else "meta",
+        rows.append({"name": info.name, "dir": info.direction, "category": "syscall" if info.is_syscall else "meta",
                      "params": params})
     return rows
 
