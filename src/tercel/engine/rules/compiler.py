@@ -314,8 +314,7 @@ class Compiler:
         whatever text the failing node came from: the rule's own text when it uses no macro, else
         the innermost macro whose own tree fails the same way."""
         assert r.cond_ctx is not None
-        off = getattr(e, "offset", -1)
-        off = off if isinstance(off, int) else -1
+        off = e.offset
         shift = 1 if r.exceptions else 0
         if r.exceptions and off - shift > len(r.cond):  # in the exceptions appended to the condition
             return r.exceptions[0].ctx
@@ -372,7 +371,7 @@ class Compiler:
                 formatter = condapi.compile_output(output)
             except OutputFormatError as e:
                 msg = e.message
-                if r.skip_if_unknown_filter and _unknown_field_msg(e, msg):
+                if r.skip_if_unknown_filter and _unknown_field_msg(msg):
                     self.res.add_warning(WarningCode.LOAD_UNKNOWN_FILTER, msg, r.output_ctx)
                     continue
                 raise _fail(ErrorCode.LOAD_ERR_COMPILE_OUTPUT, msg, r.output_ctx) from None
@@ -398,9 +397,9 @@ class Compiler:
             except RecursionError:
                 raise _fail(ErrorCode.LOAD_ERR_COMPILE_CONDITION, "condition nested too deeply",
                             r.cond_ctx) from None
-            for w in warnings:
+            for w in warnings:  # checker warnings carry no offset: they point at the condition
                 code, msg = _warning_code(w)
-                self.res.add_warning(code, msg, cond_ctx(r.cond_ctx, r.cond, r.cond_pos, getattr(w, "offset", -1)))
+                self.res.add_warning(code, msg, cond_ctx(r.cond_ctx, r.cond, r.cond_pos, -1))
             if r.source == "syscall" and (evttypes is None or len(evttypes) > 100) and r.warn_evttypes:
                 self.res.add_warning(WarningCode.LOAD_NO_EVTTYPE,
                                      "Rule matches too many evt.type values. This has a significant performance "
@@ -415,18 +414,12 @@ class Compiler:
 
 
 
-def _unknown_field_msg(e: Exception, msg: str) -> bool:
-    return (getattr(e, "field", None) is not None or "nonexistent field" in msg
-            or "invalid formatting token" in msg or "unknown field" in msg.lower())
+def _unknown_field_msg(msg: str) -> bool:
+    return "nonexistent field" in msg or "invalid formatting token" in msg or "unknown field" in msg.lower()
 
 
-def _warning_code(w: Any) -> tuple[WarningCode, str]:
-    msg = getattr(w, "message", None) or (w[0] if isinstance(w, tuple) else str(w))
-    code = getattr(w, "code", None)
-    if isinstance(code, WarningCode):
-        return code, msg
-    if isinstance(code, str) and code in WarningCode.__members__:
-        return WarningCode[code], msg
+def _warning_code(msg: str) -> tuple[WarningCode, str]:
+    """The load-result code of a condition checker warning (the checker words them as Falco does)."""
     if "<NA>" in msg:
         return WarningCode.LOAD_UNSAFE_NA_CHECK, msg
     if "deprecated" in msg.lower():

@@ -14,7 +14,7 @@ from tercel.engine import output_format as out
 from tercel.engine.condition import ast
 
 _parse_cache: dict[str, Any] = {}
-_analysis_cache: dict[Any, tuple[list[Any], frozenset[str] | None, Callable[[Any], bool]]] = {}
+_analysis_cache: dict[Any, tuple[list[str], frozenset[str] | None, Callable[[Any], bool]]] = {}
 _output_cache: dict[str, Any] = {}
 
 
@@ -49,11 +49,11 @@ def expand(node: Any, macros: Mapping[str, Any], lists: Mapping[str, Any]) -> An
     return cond.expand(node, macros, lists)
 
 
-def analyse(node: Any) -> tuple[list[Any], frozenset[str] | None, Callable[[Any], bool]]:
+def analyse(node: Any) -> tuple[list[str], frozenset[str] | None, Callable[[Any], bool]]:
     """(validation warnings, event types or None, compiled predicate) of an expanded tree."""
     got = _analysis_cache.get(node)
     if got is None:
-        warnings = list(cond.validate(node) or ())
+        warnings = cond.validate(node)
         evttypes = cond.event_types(node)
         fn = cond.compile(node)
         got = (warnings, None if evttypes is None else frozenset(evttypes), fn)
