@@ -45,15 +45,13 @@ EC_INTERNAL = 256  # libscap's category of internal events (procinfo...), which 
 
 
 def _internal(evt: Any) -> bool:
-    cat = getattr(getattr(evt, "info", None), "category", 0)
-    return isinstance(cat, int) and bool(cat & EC_INTERNAL)
+    return bool(evt.info.category & EC_INTERNAL)
 
 
 def run(args: EventsArgs) -> int:
     match = compile_filter(args.filter)
     # As sysdig -p: a format not starting with "*" skips events where one of its fields has no value.
     out_fmt = compile_format(args.print_format or DEFAULT_FORMAT)
-    complete = getattr(out_fmt, "has_all_values", None)
     source = pipeline.open_capture(args.capture)
     inspector = pipeline.make_inspector(source)
     errors = pipeline.capture_error_types()
@@ -65,7 +63,7 @@ def run(args: EventsArgs) -> int:
             if evt is None or _internal(evt) or (match is not None and not match(evt)):
                 continue
             text, fields = out_fmt.render(evt)
-            if complete is not None and not complete(fields):
+            if not out_fmt.has_all_values(fields):
                 continue
             if args.json:
                 write(json.dumps(fields, ensure_ascii=False, default=str) + "\n")

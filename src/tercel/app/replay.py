@@ -21,8 +21,7 @@ def replay(session: Any, capture: str) -> int:
     source = pipeline.open_capture(capture)
     inspector = pipeline.make_inspector(source)
     ruleset = session.ruleset
-    if hasattr(inspector, "set_wanted") and hasattr(ruleset, "wanted_codes"):
-        inspector.set_wanted(ruleset.wanted_codes())  # no Event for what no rule reads
+    inspector.set_wanted(ruleset.wanted_codes())  # no Event for what no rule reads
     outputs = session.make_outputs()
     stats = AlertStats(session.rule_names())
     errors = pipeline.capture_error_types()
