@@ -23,7 +23,8 @@ from tercel.state.fdinfo import (
     FdInfo,
     ip_text,
 )
-from tercel.state.parsers import AT_FDCWD, _resolve_at, enter_of, open_path
+from tercel.state.params import AT_FDCWD
+from tercel.state.parsers import _resolve_at, enter_of, open_path
 
 _MISS = object()
 # Exits that create an fd: when they failed (no fdinfo), fd.name still comes from their arguments.

@@ -7,7 +7,8 @@ from typing import Any
 from tercel.capture import records as R
 from tercel.state import inspector as I
 from tercel.state.fdinfo import IP_TYPES, FdInfo
-from tercel.state.parsers import AT_FDCWD, _resolve_at
+from tercel.state.params import AT_FDCWD
+from tercel.state.parsers import _resolve_at
 
 _L4_CHARS = {R.L4_TCP: "t", R.L4_UDP: "u", R.L4_ICMP: "i", R.L4_RAW: "r"}
 

@@ -15,6 +15,7 @@ from itertools import accumulate
 from typing import Any
 
 from tercel.state import eventtable as et
+from tercel.state.params import AF_INET, AF_INET6, AF_UNIX
 
 _HDR = struct.Struct("<QqIHI").unpack_from  # ts, tid, len, type, nparams
 HEADER_LEN = 26
@@ -259,11 +260,6 @@ def _ip6(b: bytes) -> str:
 
 def _port(raw: bytes, at: int) -> int:
     return int(_u16(raw, at)[0])
-
-
-AF_UNIX = 1
-AF_INET = 2
-AF_INET6 = 10
 
 
 def decode_sockaddr(raw: bytes) -> tuple[Any, ...] | None:

@@ -13,9 +13,11 @@ from typing import Any
 
 _IDX: dict[int, dict[str, int]] = {}
 
+# PPME parameter values (socket families, the dirfd meaning "the cwd"), for the decoders and parsers
 AF_UNIX = 1
 AF_INET = 2
 AF_INET6 = 10
+AT_FDCWD = -100
 
 _U16 = struct.Struct("<H")
 _U64 = struct.Struct("<Q")

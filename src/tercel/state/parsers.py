@@ -24,6 +24,7 @@ from tercel.state.fdinfo import (
     ip_text,
     tuple_name,
 )
+from tercel.state.params import AT_FDCWD
 from tercel.state.threadinfo import (
     PPM_CL_CLONE_FILES,
     PPM_CL_CLONE_PARENT,
@@ -46,7 +47,6 @@ PPM_EXE_WRITABLE = 1
 PPM_EXE_UPPER_LAYER = 2
 PPM_EXE_FROM_MEMFD = 4
 PPM_EXE_LOWER_LAYER = 8
-AT_FDCWD = -100
 EINPROGRESS = 115
 SOCK_STREAM, SOCK_DGRAM, SOCK_RAW = 1, 2, 3
 IPPROTO_ICMP, IPPROTO_ICMPV6 = 1, 58

@@ -15,6 +15,7 @@ import errno as _errno
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tercel.state import eventtable as et
+from tercel.state.params import AT_FDCWD
 
 if TYPE_CHECKING:
     from tercel.state.event import Event
@@ -53,7 +54,6 @@ class _NoContext:
 
 
 NO_CONTEXT: RenderContext = _NoContext()
-AT_FDCWD = -100
 
 # --- errno and signal names -------------------------------------------------------------------
 ERRNO_NAMES: dict[int, str] = dict(_errno.errorcode)
