@@ -16,10 +16,9 @@ from tercel.state import params as P
 from tercel.state import render
 from tercel.state.context import STATE_CONTEXT
 from tercel.state.event import Event
+from tercel.state.fdinfo import PPM_O_CREAT, PPM_O_F_CREATED, PPM_O_RDONLY, PPM_O_TMPFILE, PPM_O_WRONLY
 from tercel.state.parsers import enter_of
 
-PPM_O_RDONLY, PPM_O_WRONLY, PPM_O_CREAT = 1, 2, 4
-PPM_O_TMPFILE, PPM_O_F_CREATED = 1 << 13, 1 << 14
 _OPEN_NAMES = frozenset({"open", "openat", "openat2", "open_by_handle_at"})
 _META_ASYNC = frozenset({"container", "asyncevent", "user_added", "user_deleted", "group_added",
                          "group_deleted", "notification", "infra", "k8s", "mesos"})

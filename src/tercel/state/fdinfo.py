@@ -33,7 +33,15 @@ SOCK_TYPES = IP_TYPES | {R.FD_UNIX_SOCK}
 SERVSOCK_TYPES = frozenset({R.FD_IPV4_SERVSOCK, R.FD_IPV6_SERVSOCK})
 FILE_TYPES = frozenset({R.FD_FILE, R.FD_FILE_V2, R.FD_DIRECTORY})
 
+# PPM_O_* open flag bits (FdInfo.openflags, the flags parameter of open events)
+PPM_O_RDONLY = 1 << 0
+PPM_O_WRONLY = 1 << 1
+PPM_O_CREAT = 1 << 2
+PPM_O_TRUNC = 1 << 8
+PPM_O_DIRECTORY = 1 << 10
 PPM_O_CLOEXEC = 1 << 12
+PPM_O_TMPFILE = 1 << 13
+PPM_O_F_CREATED = 1 << 14  # set by the driver when the open created the file
 
 ROLE_NONE = 0
 ROLE_CLIENT = 1

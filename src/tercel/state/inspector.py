@@ -18,12 +18,11 @@ from tercel.capture.records import FD_DIRECTORY, FD_FILE, InitialState, MachineI
 from tercel.state import eventtable as et
 from tercel.state import params as P
 from tercel.state.event import Event, decode_at
-from tercel.state.fdinfo import PPM_O_CLOEXEC, FdInfo, FdTable
+from tercel.state.fdinfo import PPM_O_CLOEXEC, PPM_O_DIRECTORY, FdInfo, FdTable
 from tercel.state.parsers import (
     ENTER_PARSERS,
     EXIT_PARSERS,
     META_PARSERS,
-    PPM_O_DIRECTORY,
     Parser,
     _resolve_at,
 )

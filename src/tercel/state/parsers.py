@@ -18,6 +18,10 @@ from tercel.state.container_meta import parse_async_event, parse_container_event
 from tercel.state.fdinfo import (
     IP_TYPES,
     PPM_O_CLOEXEC,
+    PPM_O_CREAT,
+    PPM_O_DIRECTORY,
+    PPM_O_TRUNC,
+    PPM_O_WRONLY,
     ROLE_CLIENT,
     ROLE_SERVER,
     FdInfo,
@@ -37,10 +41,6 @@ if TYPE_CHECKING:
 
 Parser = Callable[["Inspector", Any, ThreadInfo | None], None]
 
-PPM_O_DIRECTORY = 1 << 10
-PPM_O_CREAT = 1 << 2
-PPM_O_WRONLY = 1 << 1
-PPM_O_TRUNC = 1 << 8
 PPM_FCNTL_F_DUPFD = 1
 PPM_FCNTL_F_DUPFD_CLOEXEC = 26
 PPM_EXE_WRITABLE = 1
