@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from tercel.capture.records import UID_NONE
@@ -92,32 +93,32 @@ def _duration(evt: Any, t: ThreadInfo | None) -> int | None:
     return max(0, evt.ts - t.clone_ts)
 
 
-def _session_leader(t: ThreadInfo) -> ThreadInfo:
-    sid = t.sid
+_SID: Callable[[ThreadInfo], int] = attrgetter("sid")
+_VPGID: Callable[[ThreadInfo], int] = attrgetter("vpgid")
+
+
+def _leader(t: ThreadInfo, key: Callable[[ThreadInfo], int]) -> ThreadInfo:
+    """The thread whose tid is ``key(t)`` (the session or process-group leader); inside a pid
+    namespace, or when it is gone, the furthest ancestor that still shares ``key``."""
+    lid = key(t)
     if not t.is_in_pid_namespace() and t.table is not None:
-        s = t.table.get(sid)
+        s = t.table.get(lid)
         if s is not None:
             return s
     leader = t
     for a in t.ancestors():
-        if a.sid != sid:
+        if key(a) != lid:
             break
         leader = a
     return leader
+
+
+def _session_leader(t: ThreadInfo) -> ThreadInfo:
+    return _leader(t, _SID)
 
 
 def _group_leader(t: ThreadInfo) -> ThreadInfo:
-    vpgid = t.vpgid
-    if not t.is_in_pid_namespace() and t.table is not None:
-        s = t.table.get(vpgid)
-        if s is not None:
-            return s
-    leader = t
-    for a in t.ancestors():
-        if a.vpgid != vpgid:
-            break
-        leader = a
-    return leader
+    return _leader(t, _VPGID)
 
 
 def _env(arg: str | None) -> Extractor:
