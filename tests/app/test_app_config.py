@@ -252,3 +252,20 @@ def test_not_a_config_file(tmp_path):
     bad.write_bytes(b"json_output: true\nfile_output:\n  filename: caf\xe9\n")
     with pytest.raises(ConfigError, match=r"latin1.yaml:3:16: invalid UTF-8 byte 0xe9 at byte offset 46"):
         load_config(str(bad))
+
+
+def test_loading_again_keeps_nothing_of_the_previous_load():
+    # a daemon reloads its configuration on every change: each load must leave no YAML nodes behind
+    import gc
+
+    import yaml
+
+    def scalar_nodes() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, yaml.ScalarNode))
+
+    load_config(builtin_config_path())
+    before = scalar_nodes()
+    for _ in range(5):
+        load_config(builtin_config_path())
+    assert scalar_nodes() - before < 50

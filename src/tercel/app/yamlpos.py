@@ -44,7 +44,10 @@ _MAX_NODES = 1_000_000
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    return _scalar_constructor.construct_object(node, deep=True)
+    try:
+        return _scalar_constructor.construct_object(node, deep=True)
+    finally:  # the constructor remembers every node it built: forget it, or each (re)load leaks its nodes
+        _scalar_constructor.constructed_objects.pop(node, None)
 
 
 def _build(node: yaml.Node, path: Path, origin: str, positions: dict[Path, Pos], depth: int = 0) -> Any:
