@@ -20,6 +20,14 @@ def _bomb(levels: int = 7) -> str:
 
 BOMB = _bomb()
 
+
+def _macro_doubling(levels: int = 40) -> str:
+    """Each macro uses the previous one twice: a few KB of text, 2**levels nodes once expanded."""
+    out = ["- macro: m0\n  condition: proc.name=a\n"]
+    out += [f"- macro: m{i}\n  condition: m{i - 1} or (m{i - 1} and proc.name=b)\n" for i in range(1, levels)]
+    out.append(f"- rule: r\n  desc: d\n  condition: evt.type=open and m{levels - 1}\n  output: o\n  priority: INFO\n")
+    return "".join(out)
+
 CASES = {
     "deep_flow": ("[" * 200_000, "LOAD_ERR_YAML_PARSE", "exceeded maximum nesting depth"),
     "control_chars": ("\x00\x01\x02", "LOAD_ERR_YAML_PARSE", "unacceptable character"),
@@ -27,6 +35,7 @@ CASES = {
     "alias_bomb_in_exception": (BOMB, "LOAD_ERR_YAML_VALIDATE", "Too many exception values"),
     "deep_condition": ("- macro: m\n  condition: " + "(" * 5000 + "evt.type=open" + ")" * 5000 + "\n",
                        "LOAD_ERR_COMPILE_CONDITION", ""),
+    "macro_doubling": (_macro_doubling(), "LOAD_ERR_VALIDATE", "nodes once macros are expanded"),
 }
 
 

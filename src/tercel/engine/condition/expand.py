@@ -22,6 +22,9 @@ from tercel.engine.condition.parser import unescape
 from tercel.engine.condition.walk import walk
 
 _IDENT = re.compile(r"[a-zA-Z]+[a-zA-Z0-9_]*")
+# A macro used twice by the next one, and so on, doubles the tree at each level: a few KB of rules
+# text would expand to billions of nodes. The official rules' largest condition has ~460.
+MAX_EXPANDED_NODES = 100_000
 
 
 def macro_refs(node: Node) -> set[str]:
@@ -66,6 +69,8 @@ def expand(node: Node, macros: Mapping[str, Node], lists: Mapping[str, Sequence[
     """Substitute macros (their trees already expanded) and list names inside value lists and
     after list operators. An identifier that is not a known macro is an error."""
     cache: dict[str, tuple[str, ...]] = {}
+    sizes: dict[int, int] = {}  # id(macro tree) -> its node count (the trees live through the call)
+    total = 0  # nodes brought in by macros so far
 
     def items_of(name: str) -> tuple[str, ...]:
         vals = cache.get(name)
@@ -77,7 +82,14 @@ def expand(node: Node, macros: Mapping[str, Node], lists: Mapping[str, Sequence[
             cache[name] = vals
         return vals
 
+    def size_of(tree: Node) -> int:
+        got = sizes.get(id(tree))
+        if got is None:
+            got = sizes[id(tree)] = sum(1 for _ in walk(tree))
+        return got
+
     def sub(n: Node) -> Node:
+        nonlocal total
         if isinstance(n, And | Or):
             kids = tuple(sub(c) for c in n.children)
             return n if kids == n.children else dataclasses.replace(n, children=kids)
@@ -88,6 +100,10 @@ def expand(node: Node, macros: Mapping[str, Node], lists: Mapping[str, Sequence[
             target = macros.get(n.name)
             if target is None:
                 raise ConditionError(f"undefined macro '{n.name}'", n.pos)
+            total += size_of(target)
+            if total > MAX_EXPANDED_NODES:
+                raise ConditionError(f"macro '{n.name}' makes the condition larger than {MAX_EXPANDED_NODES} "
+                                     "nodes once macros are expanded", n.pos)
             return _at(target, n.pos)
         if isinstance(n, BinaryCheck):
             right = n.right
