@@ -112,6 +112,15 @@ def test_validate_config_file_hint(tercel):
     assert f"tercel -c {cfg} --dry-run" in r.stdout
 
 
+def test_validate_prints_the_files_own_text_unchanged(tercel, tmp_path):
+    # the hint names tercel, but a rules file's own words shown in the error stay as written
+    f = write(tmp_path, "r.yaml", "- rule: r\n  desc: d\n  condition: proc.cmdline = '`falco -c x`' and\n"
+                                  "  output: o\n  priority: INFO\n")
+    r = tercel("-V", f)
+    assert r.returncode == 1
+    assert "condition: proc.cmdline = '`falco -c x`' and" in r.stdout
+
+
 def test_validate_missing_file(tercel, tmp_path):
     r = tercel("-V", str(tmp_path / "nope.yaml"))
     assert r.returncode == 1

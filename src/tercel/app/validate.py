@@ -21,9 +21,7 @@ def validate(files: list[str], cfg: Config, *, describe_all: bool = False, descr
     for f in files:
         log.info("   " + f)
     loaded = engine_api.validate_files(files, cfg)
-    out, err, ok = format_validation(loaded.results, json_output=cfg.json_output)
-    out = out.replace("`falco -c ", "`tercel -c ").replace("If this is a Falco configuration",
-                                                            "If this is a tercel configuration")
+    out, err, ok = format_validation(loaded.results, json_output=cfg.json_output, program="tercel")
     described = None
     if ok and (describe_all or describe_rule is not None) and loaded.ruleset is not None:
         from tercel.app.describe import describe_json

@@ -144,8 +144,10 @@ def _has_mapping_root(content: str) -> bool:
         return False
 
 
-def format_validation(results: Sequence[LoadResult], json_output: bool = False) -> tuple[str, str, bool]:
-    """What ``falco -V`` prints: (stdout text, stderr text for warnings, all files valid)."""
+def format_validation(results: Sequence[LoadResult], json_output: bool = False, *,
+                      program: str = "falco") -> tuple[str, str, bool]:
+    """What ``falco -V`` prints: (stdout text, stderr text for warnings, all files valid).
+    ``program`` is the command the configuration-file hint tells to run."""
     ok = all(r.successful for r in results)
     if json_output:
         body = {"falco_load_results": [r.as_json() for r in results]}
@@ -160,7 +162,7 @@ def format_validation(results: Sequence[LoadResult], json_output: bool = False) 
             err += r.as_verbose_string() + "\n"
         if not r.successful and _has_mapping_root(r.contents.get(r.name, "")):
             text += ("\nHint: --validate expects a rules file, that is a YAML list of rule, macro, and list items. "
-                     f"If this is a Falco configuration file, validate it and its configured rules with "
-                     f"`falco -c {r.name} --dry-run` instead.")
+                     f"If this is a {'Falco' if program == 'falco' else program} configuration file, validate "
+                     f"it and its configured rules with `{program} -c {r.name} --dry-run` instead.")
         summary.append(text)
     return "\n".join(summary) + "\n", err, ok
