@@ -112,7 +112,7 @@ def test_store_survives_a_bad_runtime_and_reads_events(server: _Server) -> None:
 
 def test_crio_is_asked_with_the_full_id_from_cgroups(server: _Server) -> None:
     """CRI-O's inspect endpoint knows full ids only: a miss asks with the id in the thread's cgroups."""
-    from tercel.state.container_info import full_id_from_cgroups
+    from tercel.state.containers import full_id_from_cgroups
 
     full = "ef" * 32
     cgroups = (("cpu", f"/kubepods.slice/kubepods-pod1.slice/crio-{full}.scope"), ("memory", "/"))

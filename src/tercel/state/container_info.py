@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,21 +103,6 @@ def labels_text(labels: Mapping[str, str]) -> str:
         v = labels[k]
         parts.append(f"{k}:{v}" if v else k)
     return ", ".join(parts)
-
-
-# a cgroup path component naming a container (the runtimes' layouts, see state/containers.py)
-_CGROUP_ID = re.compile(r"^(?:docker-|cri-containerd-|crio-|libpod-|containerd-)?([0-9a-f]{64})(?:\.scope)?$")
-
-
-def full_id_from_cgroups(cgroups: Any) -> str | None:
-    """The 64-hex container id in a thread's (controller, path) cgroups, or None."""
-    for _ctrl, path in cgroups:
-        for comp in path.split("/"):
-            if len(comp) >= 64:
-                m = _CGROUP_ID.match(comp)
-                if m:
-                    return m.group(1)
-    return None
 
 
 def _glob(pattern: str, text: str) -> bool:

@@ -31,11 +31,11 @@ from glob import glob
 from typing import TYPE_CHECKING, Any
 
 from tercel.state import container_info as ci
+from tercel.state.containers import HOST, full_id_from_cgroups
 
 if TYPE_CHECKING:  # the HTTP clients load with the first engine (captures never need them)
     from tercel.state.container_engines import Engine
 
-HOST = "host"
 EVENT_INFO = "container.info"  # Event.cache key: the container a container event describes
 DEFAULT_SOCKETS: dict[str, tuple[str, ...]] = {
     "docker": ("/var/run/docker.sock",),
@@ -210,7 +210,7 @@ class ContainerMetadata:
             if until is not None and until > time.monotonic():
                 return
         if not full_id and cgroups:
-            full_id = ci.full_id_from_cgroups(cgroups) or ""
+            full_id = full_id_from_cgroups(cgroups) or ""
         self._pending.add(cid)
         if force:
             self._forced.add(cid)

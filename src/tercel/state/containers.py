@@ -17,6 +17,18 @@ _COMPONENT = re.compile(
 _LXC = re.compile(r"^/lxc(?:\.payload)?/([^/]+)")
 
 
+def full_id_from_cgroups(cgroups: Iterable[tuple[str, str]]) -> str | None:
+    """The 64-hex container id in a thread's (controller, path) cgroups (what runtimes are asked
+    with), or None."""
+    for _ctrl, path in cgroups:
+        for comp in path.split("/"):
+            if len(comp) >= 64:
+                m = _COMPONENT.match(comp)
+                if m:
+                    return m.group(1)
+    return None
+
+
 def container_id(cgroups: Iterable[tuple[str, str]]) -> str:
     """The 12-character container id for these (controller, path) cgroups, or ``"host"``."""
     for _ctrl, path in cgroups:
