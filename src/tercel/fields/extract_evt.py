@@ -9,7 +9,7 @@ from typing import Any
 
 from tercel.capture import records as R
 from tercel.fields import catalog  # noqa: F401  (declarations first: this module attaches to them)
-from tercel.fields.registry import Extractor, implement
+from tercel.fields.registry import Extractor, fixed, implement
 from tercel.state import eventtable as et
 from tercel.state import inspector as I
 from tercel.state import params as P
@@ -22,10 +22,6 @@ from tercel.state.parsers import enter_of
 _OPEN_NAMES = frozenset({"open", "openat", "openat2", "open_by_handle_at"})
 _META_ASYNC = frozenset({"container", "asyncevent", "user_added", "user_deleted", "group_added",
                          "group_deleted", "notification", "infra", "k8s", "mesos"})
-
-
-def _const(fn: Callable[[Any], Any]) -> Callable[[str | None], Extractor]:
-    return lambda _arg: fn
 
 
 def _time(ts: int, date: bool, ns: bool) -> str:
@@ -254,7 +250,7 @@ def _syscall_type(evt: Any) -> str | None:
 
 
 def _register() -> None:
-    c = _const
+    c = fixed
     implement("evt.num", c(lambda evt: evt.num))
     implement("evt.time", c(lambda evt: _time(evt.ts, False, True)))
     implement("evt.time.s", c(lambda evt: _time(evt.ts, False, False)))

@@ -8,7 +8,7 @@ from typing import Any
 
 from tercel.capture import records as R
 from tercel.fields import catalog  # noqa: F401  (declarations first: this module attaches to them)
-from tercel.fields.registry import Extractor, implement
+from tercel.fields.registry import Extractor, fixed, implement
 from tercel.state import inspector as I
 from tercel.state import params as P
 from tercel.state.containers import HOST
@@ -509,17 +509,13 @@ def _fd_filename(evt: Any) -> Any:
     return name[pos + 1:] if 0 <= pos < len(name) - 1 else None
 
 
-def _fixed(fn: Extractor) -> Callable[[str | None], Extractor]:
-    return lambda _arg: fn
-
-
 def _register() -> None:
     implement("fd.num", _fdnum)
     _fd("fd.type", lambda fi: TYPE_STRING.get(fi.type, "<NA>"))
-    implement("fd.typechar", _fixed(_fd_typechar))
-    implement("fd.name", _fixed(_fd_name))
-    implement("fd.directory", _fixed(_fd_directory))
-    implement("fd.filename", _fixed(_fd_filename))
+    implement("fd.typechar", fixed(_fd_typechar))
+    implement("fd.name", fixed(_fd_name))
+    implement("fd.directory", fixed(_fd_directory))
+    implement("fd.filename", fixed(_fd_filename))
     _fd("fd.ip", _either_ip)
     _fd("fd.cip", _cip)
     _fd("fd.sip", _sip)

@@ -133,6 +133,11 @@ def implement(name: str, factory: ExtractorFactory) -> None:
     fdef.implemented = True
 
 
+def fixed(fn: Extractor) -> ExtractorFactory:
+    """The factory of a field that takes no argument: always ``fn``."""
+    return lambda _arg: fn
+
+
 def _ensure_loaded() -> None:
     global _loaded
     if not _loaded:
