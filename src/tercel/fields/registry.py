@@ -143,11 +143,7 @@ def _ensure_loaded() -> None:
     if not _loaded:
         _loaded = True
         importlib.import_module("tercel.fields.catalog")  # declares every field
-        try:
-            importlib.import_module("tercel.fields.extract")  # attaches extractors
-        except ModuleNotFoundError as exc:  # extraction not written yet: fields still type-check
-            if exc.name != "tercel.fields.extract":
-                raise
+        importlib.import_module("tercel.fields.extract")  # attaches extractors
 
 
 def get(name: str) -> FieldDef | None:
