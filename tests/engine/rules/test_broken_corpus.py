@@ -31,8 +31,6 @@ def test_corpus_is_big_enough():
 def test_broken_file(path: Path) -> None:
     code, message, line = _expect(path)
     (res,) = validate_files([str(path)])
-    if res.errors and "condition compiler unavailable" in res.errors[0].message:
-        pytest.skip(f"condition language not complete yet: {res.errors[0].message}")
     assert not res.successful
     assert len(res.errors) == 1, [e.message for e in res.errors]
     err = res.errors[0]
