@@ -25,14 +25,6 @@ def _sysdig(path, *args: str) -> bytes:
     return r.stdout
 
 
-def _raw_events(path):
-    out = []
-    for buf, off, cpu, flags in ScapReader(path):
-        ln = struct.unpack_from("<I", buf, off + 16)[0]
-        out.append((bytes(buf[off:off + ln]), cpu, flags))
-    return out
-
-
 def _rewrite(src, dst, compress=True):
     r = ScapReader(src)
     return write_capture(dst, r.initial, r, compress=compress)

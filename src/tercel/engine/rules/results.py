@@ -170,10 +170,6 @@ class LoadMessage:
     context: Context
 
     @property
-    def code_name(self) -> str:
-        return self.code.name
-
-    @property
     def where(self) -> Location:
         """The most specific location, named by its file (condition-expression locations are named
         by the condition, as in Falco, but their line/column are positions in the file)."""
