@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from shared_data import SHARED
 from tercel.fields import registry
 from tercel.fields.registry import ArgKind, ArgMode
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 FIELD_RE = re.compile(
     r"(?<![\w/.-])((?:evt|proc|thread|user|group|fd|fs\.path|fdlist|container|k8s|syscall)\.[A-Za-z0-9_.]+)"
     r"(\[[^\]]*\])?"

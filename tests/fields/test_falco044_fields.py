@@ -4,14 +4,13 @@ alerted on, against the ``output_fields`` Falco printed (../shared/data/expected
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shared_data import SHARED
 from tercel.fields import registry
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 CAPTURE = SHARED / "data" / "captures" / "falco044_evtgen_mix.scap"
 EXPECTED = SHARED / "data" / "expected" / "falco044_evtgen_mix.falco-0.44.stable-5.1.0.jsonl"
 

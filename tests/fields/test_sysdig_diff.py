@@ -23,7 +23,8 @@ from tercel.fields.catalog import PADDED_FIELDS
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "state"))
 from state_scenario import write_scenario
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+from shared_data import SHARED
+
 CAPTURES = SHARED / "data" / "captures"
 
 FIELDS = [

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "state"))
 from state_scenario import write_scenario
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+from shared_data import SHARED
 
 FILTERS = [
     "fd.net=127.0.0.0/8",

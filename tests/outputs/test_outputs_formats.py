@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime
 import json
-from pathlib import Path
 
 import pytest
 from outputs_support import HOSTILE, TS, hostile_alert, make_alert
 
+from shared_data import SHARED
 from tercel.engine.alert import Alert
 from tercel.engine.priority import Priority
 from tercel.outputs import JsonOptions, format_json, format_text
 from tercel.outputs.formats import escape_text, time_iso8601, time_local, time_rfc3339
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 EXPECTED = SHARED / "data" / "expected" / "falco044_evtgen_mix.falco-0.44.stable-5.1.0.jsonl"
 
 

@@ -4,15 +4,14 @@ leave exactly the state the reference path leaves, and give the same Events."""
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
 import pytest
 
+from shared_data import CAPTURES
 from tercel.capture.scap_reader import ScapReader
 from tercel.capture.scap_writer import encode_event
 from tercel.state.inspector import Inspector
 
-CAPTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "captures"
 WANTED = {307, 293, 3, 23}  # openat, execve, open and connect exits
 
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
+from shared_data import SHARED
+
 RULES_DIR = SHARED / "rules" / "falcosecurity"
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import CAPTURES
 from tercel.engine.condition import compile, parse
-
-CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
 
 FILTERS = {
     "cat_write.scap": [
