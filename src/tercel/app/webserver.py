@@ -23,7 +23,8 @@ from tercel.app.errors import AppError
 class WebServer:
     def __init__(self, cfg: Any, metrics: Callable[[], str] | None = None) -> None:
         self.address = str(cfg.get("webserver.listen_address") or "0.0.0.0")
-        self.port = int(cfg.get("webserver.listen_port") or 8765)
+        port = cfg.get("webserver.listen_port")
+        self.port = 8765 if port is None or port == "" else int(port)  # 0: any free port
         self.healthz = str(cfg.get("webserver.k8s_healthz_endpoint") or "/healthz")
         self.tls = bool(cfg.get("webserver.ssl_enabled"))
         self.cert = str(cfg.get("webserver.ssl_certificate") or "")
