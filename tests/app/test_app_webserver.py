@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import ssl
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -57,6 +58,48 @@ def test_port_zero_means_any_free_port() -> None:
     ws = _start().start()
     try:
         assert ws.port not in (0, 8765)
+        with urllib.request.urlopen(f"http://127.0.0.1:{ws.port}/healthz", timeout=5) as resp:
+            assert resp.read() == b'{"status": "ok"}'
+    finally:
+        ws.stop()
+
+
+def test_tls_healthz_answers_while_a_client_stalls_before_its_handshake(
+        cert: Path, stalled: list[socket.socket]) -> None:
+    ws = _start(ssl_enabled=True, ssl_certificate=str(cert)).start()
+    try:
+        _stall(ws.port, stalled)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen(f"https://127.0.0.1:{ws.port}/healthz", timeout=5, context=ctx) as resp:
+            assert resp.read() == b'{"status": "ok"}'
+    finally:
+        ws.stop()
+
+
+def test_tls_port_spoken_to_in_plain_http(cert: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    ws = _start(ssl_enabled=True, ssl_certificate=str(cert)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", ws.port), timeout=5) as s:
+            s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            assert s.recv(100) == b""  # closed: no answer in clear text
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen(f"https://127.0.0.1:{ws.port}/healthz", timeout=5, context=ctx) as resp:
+            assert resp.read() == b'{"status": "ok"}'
+    finally:
+        ws.stop()
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_single_thread_server_drops_a_silent_client(stalled: list[socket.socket]) -> None:
+    ws = _start(threadiness=1)
+    ws.request_timeout = 0.5
+    ws.start()
+    try:
+        _stall(ws.port, stalled)
         with urllib.request.urlopen(f"http://127.0.0.1:{ws.port}/healthz", timeout=5) as resp:
             assert resp.read() == b'{"status": "ok"}'
     finally:

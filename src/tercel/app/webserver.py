@@ -31,6 +31,9 @@ class WebServer:
         self.threaded = int(cfg.get("webserver.threadiness") or 0) != 1
         prom = bool(cfg.get("webserver.prometheus_metrics_enabled")) and bool(cfg.get("metrics.enabled"))
         self.metrics = metrics if prom else None
+        # a client that connects and then stays silent is dropped after this long (with
+        # threadiness 1 it would hold the only thread, and so /healthz, until it spoke)
+        self.request_timeout = 10.0
         self._server: HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -38,10 +41,17 @@ class WebServer:
         healthz = self.healthz
         versions = info.version_json().encode()
         metrics = self.metrics
+        timeout = self.request_timeout
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "tercel"
             sys_version = ""
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except OSError as exc:  # a failed TLS handshake, a reset: that client's problem alone
+                    log.debug(f"webserver: {self.client_address[0]}: {exc}")
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
@@ -64,6 +74,7 @@ class WebServer:
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("webserver: " + format % args)
 
+        Handler.timeout = timeout  # socketserver applies it to each connection
         return Handler
 
     def start(self) -> WebServer:
@@ -80,7 +91,9 @@ class WebServer:
             except (OSError, ssl.SSLError) as exc:
                 server.server_close()
                 raise AppError(f"webserver: cannot load ssl_certificate {self.cert}: {exc}") from None
-            server.socket = ctx.wrap_socket(server.socket, server_side=True)
+            # the handshake happens in the handler, under its timeout: done in accept() it would
+            # stall the listening thread on any client that connects and sends nothing
+            server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, name="tercel-webserver", daemon=True)
