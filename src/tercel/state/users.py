@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from tercel.capture.records import GroupRecord, UserRecord
@@ -92,10 +94,25 @@ class UserTable:
         return table
 
 
+MAX_FILE_BYTES = 16 << 20
+
+
 def _lines(path: Path) -> list[str]:
+    """The lines of a passwd/group file. A container controls its own: a FIFO or a device there
+    reads as empty (O_NONBLOCK: opening a FIFO does not wait for a writer), and only the first
+    MAX_FILE_BYTES of a regular file are read."""
     try:
-        data = path.read_bytes()[: 16 << 20]
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError:
         return []
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_FILE_BYTES)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
     return [ln for ln in data.decode("utf-8", "surrogateescape").splitlines()
             if ln and not ln.startswith("#")]
