@@ -55,3 +55,12 @@ def test_missing_file_and_directory_entries(tmp_path):
     assert [e.code.name for e in res.errors] == ["LOAD_ERR_FILE_READ"]
     assert "Could not open file" in res.errors[0].message and str(tmp_path / "nope.yaml") in res.errors[0].message
     assert validate_files([tmp_path]) == []  # an empty directory has no rule files
+
+
+def test_compiled_output_cache_stays_bounded() -> None:
+    # a daemon reloading rule files whose outputs keep changing must not keep every old format
+    from tercel.engine.rules import condapi
+
+    for i in range(6000):
+        condapi.compile_output(f"cached output {i} %proc.name")
+    assert len(condapi._output_cache) <= 5001

@@ -71,6 +71,8 @@ def compile_output(fmt: str) -> Any:
     got = _output_cache.get(fmt)
     if got is None:
         got = out.compile_output(fmt)
+        if len(_output_cache) > 5000:  # bounded like the caches above: reloads with edited outputs
+            _output_cache.clear()
         _output_cache[fmt] = got
     return got
 
