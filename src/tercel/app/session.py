@@ -61,13 +61,13 @@ class Session:
         """SIGHUP: read the configuration and the rules again (a bad new version keeps the old one)."""
         from tercel.app.config import ConfigError, load_config
 
-        old_cfg, old_rules = self.cfg, self.ruleset
+        old = self.cfg, self.ruleset, self.rule_files
         try:
             self.cfg = load_config(self.ns.config, self.overrides)
             self.load_rules()
         except (ConfigError, AppError) as exc:
             log.log("error", f"reload failed, keeping the previous configuration and rules: {exc}")
-            self.cfg, self.ruleset = old_cfg, old_rules
+            self.cfg, self.ruleset, self.rule_files = old
 
     def rule_names(self) -> list[str]:
         return [r.name for r in self.ruleset.rules]
