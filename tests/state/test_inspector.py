@@ -339,3 +339,62 @@ def test_fd_count_is_global_and_given_back() -> None:
         assert len(table) == 5 and fdinfo.live_fds() <= fdinfo.MAX_TOTAL_FDS
     finally:
         fdinfo.MAX_TOTAL_FDS = old
+
+
+def test_prctl_child_subreaper_like_libsinsp() -> None:
+    """prctl keeps only the group's child-subreaper attribute (set by PR_SET_CHILD_SUBREAPER or
+    read back by PR_GET_CHILD_SUBREAPER, any thread of the group, success only); PR_SET_NAME
+    leaves comm/proc.name alone, as libsinsp does."""
+    insp = Inspector(initial_state())
+    ts = 4_100_000_000_000_000_000
+    worker = NGINX + 1
+    feed(insp, [full(ts, NGINX, 223, res=worker, exe="nginx", tid=NGINX, pid=NGINX, ptid=1,
+                     comm="nginx", flags=0x2001 | 0x8000)])  # a thread of nginx
+    insp_feed = feed(insp, [
+        full(ts + 1, NGINX, 401, res=-22, option=36, arg2_str="", arg2_int=1),  # failed: no change
+        full(ts + 2, worker, 401, res=0, option=36, arg2_str="", arg2_int=80),
+        full(ts + 3, NGINX, 401, res=0, option=15, arg2_str="renamed", arg2_int=0),  # PR_SET_NAME
+        full(ts + 4, NGINX, 401, res=0, option=22, arg2_str="", arg2_int=2),  # PR_SET_SECCOMP
+        full(ts + 5, 9999, 401, res=0, option=36, arg2_str="", arg2_int=1),  # unknown thread
+    ])
+    ngx, wk = insp.threads.get(NGINX), insp.threads.get(worker)
+    assert ngx is not None and wk is not None
+    assert ngx.child_subreaper and not wk.child_subreaper  # kept on the main thread
+    assert field(insp_feed[0], "evt.type") == "prctl" and field(insp_feed[2], "proc.name") == "nginx"
+    assert ngx.comm == "nginx" and wk.comm == "nginx"
+    unknown = insp.threads.get(9999)
+    assert unknown is None or not unknown.child_subreaper
+    feed(insp, [full(ts + 6, worker, 401, res=0, option=37, arg2_str="", arg2_int=0)])
+    assert not ngx.child_subreaper  # PR_GET_CHILD_SUBREAPER read back 0
+    # a child process does not inherit the attribute
+    feed(insp, [
+        full(ts + 7, NGINX, 401, res=0, option=36, arg2_str="", arg2_int=1),
+        full(ts + 8, NGINX, 223, res=700, exe="nginx", tid=NGINX, pid=NGINX, ptid=1, comm="nginx",
+             flags=0),
+    ])
+    child = insp.threads.get(700)
+    assert ngx.child_subreaper and child is not None and not child.child_subreaper
+
+
+def test_getsockopt_is_state_syscall_but_changes_no_state() -> None:
+    """getsockopt is in libs' state set (for connection-status tracking of a non-blocking connect
+    through getsockopt(SO_ERROR)); Falco leaves that tracking off, so its exit changes nothing."""
+    from tercel.driver.interest import select_syscalls
+
+    assert "getsockopt" in select_syscalls({"open"})
+    assert "getsockopt" not in select_syscalls({"open"}, custom_set=["open"])
+    insp = Inspector(initial_state())
+    ts = 4_200_000_000_000_000_000
+    so_error = bytes([1]) + (-111).to_bytes(8, "little", signed=True)  # PT_DYN errno: ECONNREFUSED
+    evts = feed(insp, [
+        full(ts + 1, NGINX, 19, fd=7, domain=2, type=1, proto=0),
+        full(ts + 2, NGINX, 23, res=-115, tuple=socktuple_in("10.0.0.5", 40000, "1.2.3.4", 443), fd=7,
+             addr=b""),  # EINPROGRESS
+        full(ts + 3, NGINX, 47, res=0, fd=7, level=1, optname=4, val=so_error, optlen=4),
+    ])
+    nginx = insp.threads.get(NGINX)
+    assert nginx is not None
+    fi = nginx.fdtable.get(7)
+    assert fi is not None and fi.name == "10.0.0.5:40000->1.2.3.4:443" and fi.connected
+    assert field(evts[2], "evt.type") == "getsockopt" and field(evts[2], "fd.name") == fi.name
+    assert field(evts[2], "evt.res") == "SUCCESS"

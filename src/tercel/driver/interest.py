@@ -25,6 +25,9 @@ STATE_SYSCALLS: frozenset[str] = frozenset({
     "setuid", "setresgid", "setresuid", "setreuid", "setregid", "setpgid", "setsid", "setns",
     "unshare", "shutdown", "signalfd", "signalfd4", "socket", "socketpair", "timerfd_create",
     "userfaultfd", "epoll_create", "epoll_create1", "bpf", "listen", PROCEXIT,
+    # in libs' state set for connection-status tracking (getsockopt(SO_ERROR) after a
+    # non-blocking connect); Falco leaves that tracking off, so it changes no state here
+    "getsockopt",
 })
 
 # The least that keeps process lineage, credentials and fd names right.

@@ -52,6 +52,7 @@ SOCK_STREAM, SOCK_DGRAM, SOCK_RAW = 1, 2, 3
 IPPROTO_ICMP, IPPROTO_ICMPV6 = 1, 58
 PPM_AF_NETLINK = 16
 BPF_MAP_CREATE, BPF_PROG_LOAD = 0, 5
+PPM_PR_SET_CHILD_SUBREAPER, PPM_PR_GET_CHILD_SUBREAPER = 36, 37
 
 
 def _created(insp: Inspector, th: ThreadInfo, fd: int, fi: FdInfo) -> None:
@@ -287,6 +288,20 @@ def parse_procexit(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
         for t in insp.threads:
             if t.ptid == tid and t is not th:
                 t.ptid = reaper
+
+
+def parse_prctl(insp: Inspector, evt: Any, th: ThreadInfo | None) -> None:
+    """libsinsp keeps only the thread group's child-subreaper attribute from prctl: a successful
+    PR_SET_CHILD_SUBREAPER, or PR_GET_CHILD_SUBREAPER (whose arg2_int is the value read back),
+    sets it to arg2_int != 0. PR_SET_NAME is not parsed: the comm (proc.name) changes only on
+    clone/execve, as in Falco."""
+    if th is None or th.invalid or not _ok(evt):
+        return
+    if P.get_int(evt, "option") not in (PPM_PR_SET_CHILD_SUBREAPER, PPM_PR_GET_CHILD_SUBREAPER):
+        return
+    arg2 = P.get_int(evt, "arg2_int")
+    if arg2 is not None:
+        th.main_thread().child_subreaper = arg2 != 0
 
 
 # --- credentials, sessions, directories ---------------------------------------------------------
@@ -721,6 +736,7 @@ EXIT_PARSERS: dict[str, Parser] = {
     "setuid": parse_setuid, "setgid": parse_setgid, "setresuid": parse_setresuid,
     "setresgid": parse_setresgid, "setreuid": parse_setresuid, "setregid": parse_setresgid,
     "setsid": parse_setsid, "setpgid": parse_setpgid,
+    "prctl": parse_prctl,
     "chdir": parse_chdir, "fchdir": parse_fchdir, "chroot": parse_chroot, "capset": parse_capset,
     "open": parse_open, "openat": parse_open, "openat2": parse_open, "creat": parse_open,
     "socket": parse_socket, "bind": parse_bind, "connect": parse_connect,

@@ -64,6 +64,7 @@ class ThreadInfo:
     pfmajor: int = 0
     pfminor: int = 0
     flags: int = 0
+    child_subreaper: bool = False  # prctl(PR_SET_CHILD_SUBREAPER), kept on the main thread
     fdtable: FdTable = field(default_factory=FdTable)
     dead: bool = False
     invalid: bool = False  # created on the fly for an unknown tid: fields are "<NA>"

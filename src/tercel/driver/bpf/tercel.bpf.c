@@ -151,6 +151,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define L_TS_COMPAT 0x0002
 #define L_PR_SET_NAME 15
 #define L_PR_GET_NAME 16
+#define L_PR_GET_CHILD_SUBREAPER 37
 #define L_OVERLAYFS_MAGIC 0x794c7630
 #define L_CLONE_VM 0x00000100
 #define L_CLONE_VFORK 0x00004000
@@ -1945,6 +1946,12 @@ HANDLER(sx_prctl)
 	if (opt == L_PR_SET_NAME || opt == L_PR_GET_NAME) {
 		push_user_str(&e, (void *)arg(regs, 1), 16);
 		push_s64(&e, 0);
+	} else if (opt == L_PR_GET_CHILD_SUBREAPER) {
+		/* the attribute read back (arg2 points to an int), what the state engine keeps */
+		int v = 0;
+		bpf_probe_read_user(&v, sizeof(v), (void *)arg(regs, 1));
+		push_empty(&e);
+		push_s64(&e, v);
 	} else {
 		push_empty(&e);
 		push_s64(&e, arg(regs, 1));
