@@ -61,3 +61,42 @@ def test_prctl_set_name_keeps_proc_name_child_gets_it(tercel: tl.Tercel) -> None
     finally:
         for p in paths:
             p.unlink(missing_ok=True)
+
+
+def test_live_child_subreaper_state(live_ok: None) -> None:
+    """The kernel's prctl exits reach the state engine: PR_SET_CHILD_SUBREAPER marks the process,
+    PR_GET_CHILD_SUBREAPER carries the value read back (not the pointer) and so keeps it."""
+    import time
+
+    from tercel.capture.live import LiveSource
+    from tercel.driver.errors import DriverError
+    from tercel.driver.interest import STATE_SYSCALLS
+    from tercel.state.inspector import Inspector
+
+    src = LiveSource(set(STATE_SYSCALLS), poll_interval=0.01)
+    try:
+        src.open()
+    except DriverError as exc:
+        pytest.skip(f"eBPF unavailable here: {exc}")
+    program = ("import ctypes, sys\nlibc = ctypes.CDLL(None)\nv = ctypes.c_int(7)\n"
+               "assert libc.prctl(36, 1, 0, 0, 0) == 0\n"
+               "assert libc.prctl(37, ctypes.byref(v), 0, 0, 0) == 0 and v.value == 1\n"
+               "sys.stdin.readline()\n")
+    try:
+        insp = Inspector(src.initial)
+        proc = subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE, text=True)
+        seen: list[tuple[int, int | None]] = []
+        try:
+            end = time.monotonic() + 10
+            while time.monotonic() < end and len(seen) < 2:
+                for buf, off, cpu, flags in src.events(0.1):
+                    evt = insp.process(buf, off, cpu, flags)
+                    if evt is not None and evt.tid == proc.pid and evt.type == 401:
+                        seen.append((evt.param_named("option"), evt.param_named("arg2_int")))
+            th = insp.threads.get(proc.pid)
+            assert seen == [(36, 1), (37, 1)], seen
+            assert th is not None and th.child_subreaper
+        finally:
+            proc.communicate("\n", timeout=10)
+    finally:
+        src.close()
