@@ -1564,42 +1564,20 @@ HANDLER(sx_recvmsg)
 }
 
 /* ---- paths and files ---------------------------------------------------------------------- */
-/* res, then the string args given by `spec` */
-HANDLER(sx_rename)
+/* res, oldpath, newpath */
+static __always_inline void path2_exit(struct pt_regs *regs, long ret, __u16 type)
 {
 	struct ev e;
-	if (ev_begin(&e, E_RENAME_X, 3))
-		return 0;
+	if (ev_begin(&e, type, 3))
+		return;
 	push_s64(&e, ret);
 	push_user_str(&e, (void *)arg(regs, 0), TC_PATH_MAX);
 	push_user_str(&e, (void *)arg(regs, 1), TC_PATH_MAX);
 	ev_submit(&e);
-	return 0;
 }
-
-HANDLER(sx_link)
-{
-	struct ev e;
-	if (ev_begin(&e, E_LINK_2_X, 3))
-		return 0;
-	push_s64(&e, ret);
-	push_user_str(&e, (void *)arg(regs, 0), TC_PATH_MAX);
-	push_user_str(&e, (void *)arg(regs, 1), TC_PATH_MAX);
-	ev_submit(&e);
-	return 0;
-}
-
-HANDLER(sx_symlink)
-{
-	struct ev e;
-	if (ev_begin(&e, E_SYMLINK_X, 3))
-		return 0;
-	push_s64(&e, ret);
-	push_user_str(&e, (void *)arg(regs, 0), TC_PATH_MAX);
-	push_user_str(&e, (void *)arg(regs, 1), TC_PATH_MAX);
-	ev_submit(&e);
-	return 0;
-}
+HANDLER(sx_rename) { path2_exit(regs, ret, E_RENAME_X); return 0; }
+HANDLER(sx_link) { path2_exit(regs, ret, E_LINK_2_X); return 0; }
+HANDLER(sx_symlink) { path2_exit(regs, ret, E_SYMLINK_X); return 0; }
 
 static __always_inline void at2_exit(struct pt_regs *regs, long ret, __u16 type, int with_flags, __u32 flags)
 {
