@@ -173,6 +173,17 @@ def _cond_pos(cfg: ReadConfig, node: Node) -> CondPos:
     return CondPos(cfg.name, cfg.content, node.start_mark.index, node.end_mark.index, style or None)
 
 
+def _appends(cfg: ReadConfig, item: _Item, key: str, ctx: Context) -> bool:
+    """Whether a list or macro item appends to its earlier definition (legacy `append: true`, which warns, or
+    `override: {key: append}`) rather than redefining it; the two forms together are an error."""
+    append = bool(item.boolean("append", ctx, optional=True))
+    if append:
+        cfg.res.add_warning(WarningCode.LOAD_DEPRECATED_ITEM, WARNING_APPEND, ctx)
+    o_app, o_rep = _decode_overrides(item, (key,), (key,), ctx)
+    _throw(append and bool(o_app or o_rep), ERROR_OVERRIDE_APPEND, ctx)
+    return append or key in o_app
+
+
 def _decode_overrides(item: _Item, appendable: tuple[str, ...] | frozenset[str],
                       replaceable: tuple[str, ...] | frozenset[str], ctx: Context) -> tuple[set[str], set[str]]:
     out_append: set[str] = set()
@@ -422,12 +433,7 @@ class Reader:
                                 + RGX_BARESTR, ctx)
         info = ListInfo(name, ctx)
         info.items = item.string_seq("items", ctx, optional=False) or []
-        append = bool(item.boolean("append", ctx, optional=True))
-        if append:
-            cfg.res.add_warning(WarningCode.LOAD_DEPRECATED_ITEM, WARNING_APPEND, ctx)
-        o_app, o_rep = _decode_overrides(item, ("items",), ("items",), ctx)
-        _throw(append and bool(o_app or o_rep), ERROR_OVERRIDE_APPEND, ctx)
-        if append or "items" in o_app:
+        if _appends(cfg, item, "items", ctx):
             self.collector.append_list(info)
         else:
             self.collector.define_list(info)
@@ -447,12 +453,7 @@ class Reader:
         assert cnode is not None
         info.cond_ctx = _ctx(ctx, cnode, "macro condition")
         info.cond_pos = _cond_pos(cfg, cnode)
-        append = bool(item.boolean("append", ctx, optional=True))
-        if append:
-            cfg.res.add_warning(WarningCode.LOAD_DEPRECATED_ITEM, WARNING_APPEND, ctx)
-        o_app, o_rep = _decode_overrides(item, ("condition",), ("condition",), ctx)
-        _throw(append and bool(o_app or o_rep), ERROR_OVERRIDE_APPEND, ctx)
-        if append or "condition" in o_app:
+        if _appends(cfg, item, "condition", ctx):
             self.collector.append_macro(info)
         else:
             self.collector.define_macro(info)
